@@ -1,0 +1,1268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Short buffered writes on ext4, seen from user space.
+ *
+ * Every scenario is a row of scenarios[]: a file is prepared, one write
+ * is made whose user buffer stops being readable part way (PROT_NONE,
+ * munmap, a bad later iovec) or whose length is cut by RLIMIT_FSIZE or
+ * ENOSPC, and one checker compares what the kernel did with what the
+ * write path under test is expected to do.  The expectations that differ
+ * between the buffer_head and the iomap write paths live in one table,
+ * path_rules[], each row naming where its semantics come from.
+ *
+ * The fail_nth test replays each row with fail-nth = 1, 2, ... so that
+ * every slab, page and user-copy fault point the write reaches is failed
+ * once, and checks the invariants that must hold whatever failed.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+
+/* From include/uapi/linux/ext4.h, which older uapi trees lack. */
+#ifndef EXT4_IOC_GET_ES_CACHE
+#define EXT4_IOC_GET_ES_CACHE		_IOWR('f', 42, struct fiemap)
+#endif
+#ifndef EXT4_FIEMAP_EXTENT_HOLE
+#define EXT4_FIEMAP_EXTENT_HOLE		0x08000000
+#endif
+
+#define IMAGE_BYTES		(64UL << 20)
+#define MAX_FILE_BYTES		(64UL << 10)
+#define ENOSPC_CHUNK		(1UL << 20)
+#define FAIL_NTH_LIMIT		2000
+#define MAX_EXTENTS		256
+#define MAX_LOGGED		4
+
+/* ---- what a block can be, and in which stage it is looked at ---- */
+
+enum bstate { B_HOLE, B_DELALLOC, B_UNWRITTEN, B_WRITTEN, B_UNKNOWN };
+
+static const char * const bstate_name[] = {
+	[B_HOLE] = "hole", [B_DELALLOC] = "delalloc",
+	[B_UNWRITTEN] = "unwritten", [B_WRITTEN] = "written",
+	[B_UNKNOWN] = "not-cached",
+};
+
+enum stage { AFTER_WRITE, AFTER_FSYNC, AFTER_REMOUNT, NR_STAGES };
+
+static const char * const stage_name[] = {
+	[AFTER_WRITE] = "after write", [AFTER_FSYNC] = "after fsync",
+	[AFTER_REMOUNT] = "after remount",
+};
+
+/* ---- the write paths and what each does with a short write ---- */
+
+enum wpath { BH_DELALLOC, BH_NODELALLOC, IOMAP_DELALLOC, IOMAP_NODELALLOC };
+
+/*
+ * A "new" block is a block that was a hole before the write.  Of the new
+ * blocks a short write reaches, the copied ones hold the copied prefix;
+ * the stale ones were reserved or allocated for the write but received
+ * no byte.  A stale block lies past EOF if its index is at or beyond
+ * DIV_ROUND_UP(i_size, blocksize) after the write.
+ *
+ * reach_page: the path reserves/allocates per page-cache folio, so the
+ * blocks reached are those of the write up to the end of the folio the
+ * copy faulted in (every row keeps its write inside that page).  When
+ * false the path maps per extent (iomap_iter), so it reaches the hole
+ * run the fault lies in and stops there.
+ */
+struct path_rule {
+	const char *name;
+	bool reach_page;
+	enum bstate copied[NR_STAGES];
+	enum bstate stale_past_eof[NR_STAGES];
+	enum bstate stale_in_size[NR_STAGES];
+	const char *source;
+};
+
+static const struct path_rule path_rules[] = {
+	[BH_DELALLOC] = {
+		.name = "buffer_head delalloc",
+		.reach_page = true,
+		.copied = { B_DELALLOC, B_WRITTEN, B_WRITTEN },
+		/* kept reserved until rewritten or the inode is evicted */
+		.stale_past_eof = { B_DELALLOC, B_DELALLOC, B_HOLE },
+		/* zeroed, dirty: writeback allocates and writes them */
+		.stale_in_size = { B_DELALLOC, B_WRITTEN, B_WRITTEN },
+		.source = "seed thread (Zhang Yi, re: v4 08/23, 2026-06-02); fs/buffer.c block_write_end()->folio_zero_new_buffers(); fs/ext4/inode.c mpage_process_page_bufs() skips lblk >= i_size blocks",
+	},
+	[BH_NODELALLOC] = {
+		.name = "buffer_head nodelalloc",
+		.reach_page = true,
+		/* ext4_should_dioread_nolock() is false without delalloc */
+		.copied = { B_WRITTEN, B_WRITTEN, B_WRITTEN },
+		.stale_past_eof = { B_HOLE, B_HOLE, B_HOLE },
+		.stale_in_size = { B_WRITTEN, B_WRITTEN, B_WRITTEN },
+		.source = "fs/ext4/inode.c ext4_write_end()->ext4_truncate_failed_write() frees blocks past i_size; fs/ext4/ext4_jbd2.h ext4_should_dioread_nolock()",
+	},
+	[IOMAP_DELALLOC] = {
+		.name = "iomap delalloc",
+		.reach_page = false,
+		.copied = { B_DELALLOC, B_WRITTEN, B_WRITTEN },
+		.stale_past_eof = { B_HOLE, B_HOLE, B_HOLE },
+		.stale_in_size = { B_HOLE, B_HOLE, B_HOLE },
+		.source = "series 0004 ext4_iomap_buffered_da_write_end() punches the unused delalloc range, 0013 marks it new; v4 08/23 message",
+	},
+	[IOMAP_NODELALLOC] = {
+		.name = "iomap nodelalloc",
+		.reach_page = false,
+		.copied = { B_UNWRITTEN, B_WRITTEN, B_WRITTEN },
+		.stale_past_eof = { B_UNWRITTEN, B_UNWRITTEN, B_UNWRITTEN },
+		.stale_in_size = { B_UNWRITTEN, B_UNWRITTEN, B_UNWRITTEN },
+		.source = "series 0004 ext4_iomap_get_blocks() allocates EXT4_GET_BLOCKS_CREATE_UNWRIT_EXT and nothing is undone on a short write (v4 08/23 message)",
+	},
+};
+
+/* ---- the scenarios ---- */
+
+enum fault_kind {
+	F_PROT_NONE,	/* user buffer continues into a PROT_NONE page */
+	F_MUNMAP,	/* user buffer continues into an unmapped page */
+	F_BAD_IOV,	/* pwritev: second iovec points at PROT_NONE */
+	F_FSIZE,	/* RLIMIT_FSIZE ends the write, SIGXFSZ ignored */
+	F_ENOSPC,	/* the file system fills up part way */
+};
+
+/* A file offset given as blocks of the file system plus bytes. */
+struct boff {
+	int blk;
+	int byte;
+};
+
+/*
+ * init_data: written and fsynced before the test write (generation 1).
+ * init_size: i_size after ftruncate(), if larger than init_data.
+ * pos: where the write starts; append rows start at init_data.
+ * fault: first file offset whose user byte cannot be read (or the
+ *	RLIMIT_FSIZE limit).  The write asks for the bytes up to the end
+ *	of the page holding @fault, so the fault always lies inside it.
+ */
+struct scenario {
+	const char *name;
+	enum fault_kind kind;
+	bool append;
+	struct boff init_data;
+	struct boff init_size;
+	struct boff pos;
+	struct boff fault;
+};
+
+static const struct scenario scenarios[] = {
+	{ "append_fault_mid_block", F_PROT_NONE, true,
+	  { 1, 300 }, { 0, 0 }, { 0, 0 }, { 2, 500 } },
+	{ "append_fault_block_boundary", F_PROT_NONE, true,
+	  { 1, 300 }, { 0, 0 }, { 0, 0 }, { 2, 0 } },
+	{ "append_fault_first_byte", F_PROT_NONE, true,
+	  { 1, 300 }, { 0, 0 }, { 0, 0 }, { 1, 300 } },
+	{ "append_fault_first_byte_aligned", F_PROT_NONE, true,
+	  { 2, 0 }, { 0, 0 }, { 0, 0 }, { 2, 0 } },
+	{ "append_munmap_tail", F_MUNMAP, true,
+	  { 1, 300 }, { 0, 0 }, { 0, 0 }, { 2, 500 } },
+	{ "append_pwritev_bad_iov", F_BAD_IOV, true,
+	  { 1, 300 }, { 0, 0 }, { 0, 0 }, { 2, 0 } },
+	{ "hole_in_size_mid_block", F_PROT_NONE, false,
+	  { 1, 0 }, { 16, 0 }, { 4, 100 }, { 5, 300 } },
+	{ "hole_in_size_block_boundary", F_PROT_NONE, false,
+	  { 1, 0 }, { 16, 0 }, { 4, 100 }, { 6, 0 } },
+	{ "overwrite_uncached_mid_block", F_PROT_NONE, false,
+	  { 8, 0 }, { 0, 0 }, { 1, 100 }, { 3, 300 } },
+	{ "append_rlimit_fsize", F_FSIZE, true,
+	  { 1, 300 }, { 0, 0 }, { 0, 0 }, { 2, 500 } },
+	{ "append_enospc", F_ENOSPC, true,
+	  { 1, 300 }, { 0, 0 }, { 0, 0 }, { 0, 0 } },
+};
+
+#define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
+
+/* ---- fixture: one freshly made file system per variant ---- */
+
+FIXTURE(ext4_short_write) {
+	char dir[64];
+	char image[96];
+	char mnt[96];
+	char dev[64];
+	char sysfs_dab[128];
+	int dev_fd;
+	bool mounted;
+	unsigned int bs;
+	unsigned int cluster;
+	unsigned long page;
+	enum wpath path;
+};
+
+FIXTURE_VARIANT(ext4_short_write) {
+	const char *mkfs_opts;	/* space separated mkfs.ext4 arguments */
+	const char *mount_opts;
+	enum wpath path;
+};
+
+FIXTURE_VARIANT_ADD(ext4_short_write, bh_1k) {
+	.mkfs_opts = "-b 1024", .mount_opts = "", .path = BH_DELALLOC,
+};
+
+FIXTURE_VARIANT_ADD(ext4_short_write, bh_4k) {
+	.mkfs_opts = "-b 4096", .mount_opts = "", .path = BH_DELALLOC,
+};
+
+FIXTURE_VARIANT_ADD(ext4_short_write, bh_bigalloc_16k) {
+	.mkfs_opts = "-b 4096 -O bigalloc -C 16384", .mount_opts = "",
+	.path = BH_DELALLOC,
+};
+
+FIXTURE_VARIANT_ADD(ext4_short_write, bh_nojournal) {
+	.mkfs_opts = "-b 4096 -O ^has_journal", .mount_opts = "",
+	.path = BH_DELALLOC,
+};
+
+FIXTURE_VARIANT_ADD(ext4_short_write, bh_nodelalloc_1k) {
+	.mkfs_opts = "-b 1024", .mount_opts = "nodelalloc",
+	.path = BH_NODELALLOC,
+};
+
+FIXTURE_VARIANT_ADD(ext4_short_write, iomap_1k) {
+	.mkfs_opts = "-b 1024", .mount_opts = "buffered_iomap",
+	.path = IOMAP_DELALLOC,
+};
+
+FIXTURE_VARIANT_ADD(ext4_short_write, iomap_4k) {
+	.mkfs_opts = "-b 4096", .mount_opts = "buffered_iomap",
+	.path = IOMAP_DELALLOC,
+};
+
+FIXTURE_VARIANT_ADD(ext4_short_write, iomap_bigalloc_16k) {
+	.mkfs_opts = "-b 4096 -O bigalloc -C 16384",
+	.mount_opts = "buffered_iomap", .path = IOMAP_DELALLOC,
+};
+
+FIXTURE_VARIANT_ADD(ext4_short_write, iomap_nojournal) {
+	.mkfs_opts = "-b 4096 -O ^has_journal",
+	.mount_opts = "buffered_iomap", .path = IOMAP_DELALLOC,
+};
+
+FIXTURE_VARIANT_ADD(ext4_short_write, iomap_nodelalloc_1k) {
+	.mkfs_opts = "-b 1024", .mount_opts = "buffered_iomap,nodelalloc",
+	.path = IOMAP_NODELALLOC,
+};
+
+/* ---- small helpers ---- */
+
+/* Run argv with output discarded; return its exit status or -1. */
+static int run_quiet(char *const argv[])
+{
+	int status, fd;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		fd = open("/dev/null", O_WRONLY);
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static bool have_program(const char *name)
+{
+	char *argv[] = { (char *)name, "-V", NULL };
+
+	return run_quiet(argv) != 127;
+}
+
+static int write_str(const char *path, const char *val)
+{
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		ret = -1;
+	close(fd);
+	return ret;
+}
+
+static int read_str(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	return 0;
+}
+
+static long long read_dab(FIXTURE_DATA(ext4_short_write) *self)
+{
+	char buf[32];
+
+	if (read_str(self->sysfs_dab, buf, sizeof(buf)))
+		return -1;
+	return atoll(buf);
+}
+
+/* The byte generation @gen holds at file offset @off: never zero. */
+static unsigned char pattern(unsigned long off, int gen)
+{
+	return 1 + (off * 7 + (off >> 8) + gen * 29) % 251;
+}
+
+static long boff_val(FIXTURE_DATA(ext4_short_write) *self, struct boff b)
+{
+	return (long)b.blk * self->bs + b.byte;
+}
+
+/* Attach @image to a free loop device; fall back to /dev/ram0. */
+static int attach_device(FIXTURE_DATA(ext4_short_write) *self)
+{
+	struct loop_config cfg = { 0 };
+	int ctl, nr, fd, img;
+	char *argv[] = { "modprobe", "-q", "brd", "rd_nr=1",
+			 "rd_size=65536", NULL };
+
+	ctl = open("/dev/loop-control", O_RDWR);
+	if (ctl >= 0) {
+		nr = ioctl(ctl, LOOP_CTL_GET_FREE);
+		close(ctl);
+		snprintf(self->dev, sizeof(self->dev), "/dev/loop%d", nr);
+		fd = nr >= 0 ? open(self->dev, O_RDWR) : -1;
+		img = open(self->image, O_RDWR);
+		cfg.fd = img;
+		cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+		if (fd >= 0 && img >= 0 &&
+		    !ioctl(fd, LOOP_CONFIGURE, &cfg)) {
+			close(img);
+			self->dev_fd = fd;
+			return 0;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (img >= 0)
+			close(img);
+	}
+	if (access("/dev/ram0", F_OK))
+		run_quiet(argv);
+	snprintf(self->dev, sizeof(self->dev), "/dev/ram0");
+	self->dev_fd = open(self->dev, O_RDWR);
+	return self->dev_fd < 0 ? -1 : 0;
+}
+
+static int do_mount(FIXTURE_DATA(ext4_short_write) *self, const char *opts)
+{
+	if (mount(self->dev, self->mnt, "ext4", 0, opts))
+		return -1;
+	self->mounted = true;
+	return 0;
+}
+
+static int do_umount(FIXTURE_DATA(ext4_short_write) *self)
+{
+	if (!self->mounted)
+		return 0;
+	if (umount(self->mnt))
+		return -1;
+	self->mounted = false;
+	return 0;
+}
+
+static int fsck_status(FIXTURE_DATA(ext4_short_write) *self)
+{
+	char *argv[] = { "e2fsck", "-fn", self->dev, NULL };
+
+	return run_quiet(argv);
+}
+
+/* Unmount, require a clean e2fsck -fn, mount again. */
+static void remount_checked(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(ext4_short_write) *self,
+			    const FIXTURE_VARIANT(ext4_short_write) *variant,
+			    const char *where)
+{
+	ASSERT_EQ(0, do_umount(self))
+		TH_LOG("%s: umount %s: %s", where, self->mnt, strerror(errno));
+	ASSERT_EQ(0, fsck_status(self))
+		TH_LOG("%s: e2fsck -fn %s: expected exit 0", where, self->dev);
+	ASSERT_EQ(0, do_mount(self, variant->mount_opts))
+		TH_LOG("%s: mount -o '%s': %s", where, variant->mount_opts,
+		       strerror(errno));
+}
+
+static void cleanup_dirs(FIXTURE_DATA(ext4_short_write) *self)
+{
+	do_umount(self);
+	if (self->dev_fd >= 0)
+		close(self->dev_fd);
+	self->dev_fd = -1;
+	unlink(self->image);
+	rmdir(self->mnt);
+	rmdir(self->dir);
+}
+
+FIXTURE_SETUP(ext4_short_write)
+{
+	char *argv[24], opts[128], *tok, *save;
+	struct statvfs sv;
+	int argc = 0, fd;
+
+	self->dev_fd = -1;
+	self->page = sysconf(_SC_PAGESIZE);
+	self->path = variant->path;
+	if (geteuid())
+		SKIP(return, "needs root (mount, loop devices)");
+	if (!have_program("mkfs.ext4") || !have_program("e2fsck"))
+		SKIP(return, "mkfs.ext4 or e2fsck not installed");
+
+	strcpy(self->dir, "/tmp/ext4_bw.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	snprintf(self->image, sizeof(self->image), "%s/image", self->dir);
+	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->dir);
+	ASSERT_EQ(0, mkdir(self->mnt, 0700));
+	fd = open(self->image, O_RDWR | O_CREAT | O_EXCL, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, IMAGE_BYTES));
+	close(fd);
+
+	if (attach_device(self)) {
+		cleanup_dirs(self);
+		SKIP(return, "no loop device and no brd ramdisk");
+	}
+
+	argv[argc++] = "mkfs.ext4";
+	argv[argc++] = "-q";
+	argv[argc++] = "-F";
+	argv[argc++] = "-E";
+	argv[argc++] = "lazy_itable_init=0,lazy_journal_init=0,nodiscard";
+	snprintf(opts, sizeof(opts), "%s", variant->mkfs_opts);
+	for (tok = strtok_r(opts, " ", &save); tok && argc < 20;
+	     tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	argv[argc++] = self->dev;
+	argv[argc] = NULL;
+	if (run_quiet(argv)) {
+		cleanup_dirs(self);
+		ASSERT_TRUE(false)
+			TH_LOG("mkfs.ext4 %s %s failed", variant->mkfs_opts,
+			       self->dev);
+	}
+
+	if (do_mount(self, variant->mount_opts)) {
+		int err = errno;
+
+		if (err == EINVAL && strstr(variant->mount_opts, "buffered_iomap") &&
+		    !do_mount(self, "")) {
+			cleanup_dirs(self);
+			SKIP(return, "ext4 rejects mount option buffered_iomap (kernel without the iomap buffered write path)");
+		}
+		cleanup_dirs(self);
+		ASSERT_TRUE(false)
+			TH_LOG("mount %s -o '%s': %s", self->dev,
+			       variant->mount_opts, strerror(err));
+	}
+
+	ASSERT_EQ(0, statvfs(self->mnt, &sv));
+	self->bs = sv.f_bsize;
+	self->cluster = strstr(variant->mkfs_opts, "bigalloc") ?
+			16384 / self->bs : 1;
+	snprintf(self->sysfs_dab, sizeof(self->sysfs_dab),
+		 "/sys/fs/ext4/%s/delayed_allocation_blocks",
+		 strrchr(self->dev, '/') + 1);
+	ASSERT_LE(0, read_dab(self))
+		TH_LOG("cannot read %s", self->sysfs_dab);
+}
+
+FIXTURE_TEARDOWN(ext4_short_write)
+{
+	bool was_set_up = self->dev_fd >= 0;
+	int umount_ret, fsck = 0;
+
+	umount_ret = do_umount(self);
+	if (was_set_up && !umount_ret)
+		fsck = fsck_status(self);
+	cleanup_dirs(self);
+	EXPECT_EQ(0, umount_ret)
+		TH_LOG("teardown: umount %s failed", self->mnt);
+	EXPECT_EQ(0, fsck)
+		TH_LOG("teardown: e2fsck -fn %s: expected exit 0, seen %d",
+		       self->dev, fsck);
+}
+
+/* ---- the model of one scenario ---- */
+
+struct model {
+	const struct scenario *sc;
+	long pos;		/* write position */
+	long fault;		/* first unreadable file offset */
+	long count;		/* bytes asked for */
+	long old_size;		/* i_size before the write */
+	long exp_ret;		/* -errno or bytes */
+	long size;		/* i_size expected after the write */
+	long nblocks;		/* blocks compared */
+	unsigned char *data;	/* expected file bytes */
+	enum bstate before[MAX_FILE_BYTES / 1024];
+	enum bstate st[NR_STAGES][MAX_FILE_BYTES / 1024];
+};
+
+/* Blocks of the hole run holding @blk, clipped to [@lo, @hi). */
+static void hole_run(const struct model *m, long blk, long lo, long hi,
+		     long *start, long *end)
+{
+	*start = blk;
+	*end = blk;
+	if (blk >= hi || m->before[blk] != B_HOLE)
+		return;
+	while (*start > lo && m->before[*start - 1] == B_HOLE)
+		(*start)--;
+	while (*end < hi && m->before[*end] == B_HOLE)
+		(*end)++;
+}
+
+/*
+ * Expected state of every block for a write that returned @ret (bytes,
+ * or < 0 for none).  @reach_end is the end of what the write asked the
+ * file system for (smaller than pos + count under RLIMIT_FSIZE).
+ */
+static void model_blocks(FIXTURE_DATA(ext4_short_write) *self,
+			 struct model *m, long ret, long reach_end)
+{
+	const struct path_rule *rule = &path_rules[self->path];
+	long bs = self->bs, b, lo, hi, run_lo, run_hi;
+	long copied_end = m->pos + (ret > 0 ? ret : 0);
+	long eof_blk = (m->size + bs - 1) / bs;
+	int s;
+
+	lo = m->pos / bs;
+	hi = (reach_end + bs - 1) / bs;
+	if (!rule->reach_page) {
+		/* iomap: blocks mapped before the fault, then its hole run */
+		hole_run(m, copied_end / bs, lo, hi, &run_lo, &run_hi);
+		if (copied_end == reach_end)
+			run_hi = hi;
+		hi = run_hi > copied_end / bs ? run_hi : copied_end / bs;
+		if (copied_end % bs)
+			hi = hi > copied_end / bs + 1 ? hi : copied_end / bs + 1;
+	}
+	for (s = 0; s < NR_STAGES; s++) {
+		for (b = 0; b < m->nblocks; b++) {
+			enum bstate v = m->before[b];
+
+			if (v == B_HOLE && b >= lo && b < hi) {
+				if (b * bs < copied_end)
+					v = rule->copied[s];
+				else if (b >= eof_blk)
+					v = rule->stale_past_eof[s];
+				else
+					v = rule->stale_in_size[s];
+			}
+			m->st[s][b] = v;
+		}
+	}
+}
+
+/*
+ * delayed_allocation_blocks counts reserved clusters in blocks: a
+ * cluster is reserved when it holds a delalloc block and no allocated
+ * one (fs/ext4/inode.c ext4_insert_delayed_blocks()).  Not verified on
+ * a bigalloc cluster that mixes stale delalloc and written blocks.
+ */
+static long model_dab(FIXTURE_DATA(ext4_short_write) *self,
+		      const enum bstate *st, long nblocks)
+{
+	long c, b, reserved = 0, cl = self->cluster;
+
+	for (c = 0; c * cl < nblocks; c++) {
+		bool delayed = false, allocated = false;
+
+		for (b = c * cl; b < (c + 1) * cl && b < nblocks; b++) {
+			delayed |= st[b] == B_DELALLOC;
+			allocated |= st[b] == B_WRITTEN || st[b] == B_UNWRITTEN;
+		}
+		if (delayed && !allocated)
+			reserved += cl;
+	}
+	return reserved;
+}
+
+/* st_blocks: bigalloc charges every cluster with an allocated block. */
+static long model_st_blocks(FIXTURE_DATA(ext4_short_write) *self,
+			    const enum bstate *st, long nblocks)
+{
+	long c, b, clusters = 0, cl = self->cluster;
+
+	for (c = 0; c * cl < nblocks; c++) {
+		for (b = c * cl; b < (c + 1) * cl && b < nblocks; b++) {
+			if (st[b] == B_WRITTEN || st[b] == B_UNWRITTEN) {
+				clusters++;
+				break;
+			}
+		}
+	}
+	return clusters * cl * self->bs / 512;
+}
+
+/* ---- what the kernel says ---- */
+
+static enum bstate extent_state(unsigned int flags)
+{
+	if (flags & EXT4_FIEMAP_EXTENT_HOLE)
+		return B_HOLE;
+	if (flags & FIEMAP_EXTENT_DELALLOC)
+		return B_DELALLOC;
+	if (flags & FIEMAP_EXTENT_UNWRITTEN)
+		return B_UNWRITTEN;
+	return B_WRITTEN;
+}
+
+/* FS_IOC_FIEMAP or EXT4_IOC_GET_ES_CACHE, spread out per block. */
+static int query_blocks(int fd, unsigned long req, unsigned int bs,
+			enum bstate *st, long nblocks, enum bstate absent)
+{
+	size_t len = sizeof(struct fiemap) +
+		     MAX_EXTENTS * sizeof(struct fiemap_extent);
+	struct fiemap *fm = calloc(1, len);
+	unsigned int i;
+	long b;
+
+	if (!fm)
+		return -1;
+	for (b = 0; b < nblocks; b++)
+		st[b] = absent;
+	fm->fm_length = FIEMAP_MAX_OFFSET;
+	fm->fm_extent_count = MAX_EXTENTS;
+	if (req == EXT4_IOC_GET_ES_CACHE)
+		fm->fm_flags = FIEMAP_FLAG_CACHE;
+	if (ioctl(fd, req, fm)) {
+		free(fm);
+		return -1;
+	}
+	for (i = 0; i < fm->fm_mapped_extents; i++) {
+		struct fiemap_extent *fe = &fm->fm_extents[i];
+		long first = fe->fe_logical / bs;
+		long end = (fe->fe_logical + fe->fe_length + bs - 1) / bs;
+
+		for (b = first; b < end && b < nblocks; b++)
+			st[b] = extent_state(fe->fe_flags);
+	}
+	free(fm);
+	return 0;
+}
+
+/* ---- the one checker ---- */
+
+struct where {
+	const char *variant;
+	const char *row;
+	const char *stage;
+};
+
+#define CHECK_EQ(w, what, exp, seen) \
+	EXPECT_EQ((long long)(exp), (long long)(seen)) \
+		TH_LOG("%s/%s %s: %s: expected %lld, seen %lld", (w)->variant, \
+		       (w)->row, (w)->stage, what, (long long)(exp), \
+		       (long long)(seen))
+
+static void check_data(struct __test_metadata *_metadata,
+		       const struct where *w, int fd, const struct model *m)
+{
+	unsigned char *buf = malloc(m->size + 1);
+	long off, bad = 0;
+	ssize_t n;
+
+	ASSERT_NE(NULL, buf);
+	n = pread(fd, buf, m->size + 1, 0);
+	CHECK_EQ(w, "bytes read back (whole file)", m->size, n);
+	for (off = 0; n == m->size && off < m->size; off++) {
+		if (buf[off] == m->data[off])
+			continue;
+		if (bad++ < MAX_LOGGED)
+			EXPECT_EQ(m->data[off], buf[off])
+				TH_LOG("%s/%s %s: byte at offset %ld: expected %#x, seen %#x",
+				       w->variant, w->row, w->stage, off,
+				       m->data[off], buf[off]);
+	}
+	free(buf);
+}
+
+static void check_blocks(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(ext4_short_write) *self,
+			 const struct where *w, int fd, const struct model *m,
+			 enum stage s, bool exact)
+{
+	enum bstate seen[MAX_FILE_BYTES / 1024];
+	long b, bad = 0;
+
+	/* FIEMAP: holes are absent, everything else must match. */
+	ASSERT_EQ(0, query_blocks(fd, FS_IOC_FIEMAP, self->bs, seen,
+				  m->nblocks, B_HOLE));
+	for (b = 0; exact && b < m->nblocks; b++) {
+		if (seen[b] != m->st[s][b] && bad++ < MAX_LOGGED)
+			EXPECT_EQ(m->st[s][b], seen[b])
+				TH_LOG("%s/%s %s: FIEMAP block %ld: expected %s, seen %s",
+				       w->variant, w->row, w->stage, b,
+				       bstate_name[m->st[s][b]],
+				       bstate_name[seen[b]]);
+	}
+	/*
+	 * Extent status cache: delayed extents always live there, so
+	 * delalloc must match exactly; other blocks may be uncached.
+	 */
+	if (query_blocks(fd, EXT4_IOC_GET_ES_CACHE, self->bs, seen,
+			 m->nblocks, B_UNKNOWN))
+		return;
+	for (b = 0; exact && b < m->nblocks; b++) {
+		enum bstate e = m->st[s][b], v = seen[b];
+		bool ok = v == e || (v == B_UNKNOWN && e != B_DELALLOC);
+
+		if (!ok && bad++ < MAX_LOGGED)
+			EXPECT_EQ(e, v)
+				TH_LOG("%s/%s %s: ES cache block %ld: expected %s, seen %s",
+				       w->variant, w->row, w->stage, b,
+				       bstate_name[e], bstate_name[v]);
+	}
+}
+
+static void check_stage(struct __test_metadata *_metadata,
+			FIXTURE_DATA(ext4_short_write) *self,
+			const FIXTURE_VARIANT(ext4_short_write) *variant,
+			int fd, const struct model *m, enum stage s,
+			bool exact)
+{
+	struct where w = { variant->mount_opts[0] ? variant->mount_opts :
+			   "default", m->sc->name, stage_name[s] };
+	struct stat st;
+
+	ASSERT_EQ(0, fstat(fd, &st));
+	CHECK_EQ(&w, "st_size", m->size, st.st_size);
+	check_data(_metadata, &w, fd, m);
+	check_blocks(_metadata, self, &w, fd, m, s, exact);
+	if (exact) {
+		CHECK_EQ(&w, "delayed_allocation_blocks",
+			 model_dab(self, m->st[s], m->nblocks),
+			 read_dab(self));
+	} else if (s != AFTER_WRITE) {
+		CHECK_EQ(&w, "delayed_allocation_blocks", 0, read_dab(self));
+	}
+	if (exact && s != AFTER_WRITE)
+		CHECK_EQ(&w, "st_blocks",
+			 model_st_blocks(self, m->st[s], m->nblocks),
+			 st.st_blocks);
+}
+
+/* ---- running one row ---- */
+
+struct user_buf {
+	void *map;
+	size_t map_len;
+	char *buf;		/* first byte the write copies from */
+};
+
+/*
+ * Map @prefix readable bytes (holding generation 2 of file offsets
+ * @pos...) followed by pages the kernel cannot read.
+ */
+static int make_user_buf(FIXTURE_DATA(ext4_short_write) *self,
+			 struct user_buf *u, enum fault_kind kind,
+			 long pos, long prefix, long count)
+{
+	long pg = self->page, good = (prefix + pg - 1) / pg * pg;
+	long bad = (count - prefix + pg - 1) / pg * pg + pg;
+	long i;
+
+	u->map_len = good + bad;
+	u->map = mmap(NULL, u->map_len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (u->map == MAP_FAILED)
+		return -1;
+	u->buf = (char *)u->map + good - prefix;
+	for (i = 0; i < prefix; i++)
+		u->buf[i] = pattern(pos + i, 2);
+	if (kind == F_FSIZE || kind == F_ENOSPC)
+		return 0;
+	if (kind == F_MUNMAP) {
+		munmap((char *)u->map + good, bad);
+		u->map_len = good;
+		return 0;
+	}
+	return mprotect((char *)u->map + good, bad, PROT_NONE);
+}
+
+static void free_user_buf(struct user_buf *u)
+{
+	if (u->map && u->map != MAP_FAILED && u->map_len)
+		munmap(u->map, u->map_len);
+	u->map = NULL;
+}
+
+static ssize_t issue_write(int fd, const struct user_buf *u,
+			   enum fault_kind kind, long pos, long prefix,
+			   long count)
+{
+	struct iovec iov[2] = {
+		{ u->buf, prefix },
+		{ u->buf + prefix, count - prefix },
+	};
+
+	if (kind == F_BAD_IOV)
+		return pwritev(fd, iov, 2, pos);
+	return pwrite(fd, u->buf, count, pos);
+}
+
+static int open_row_file(FIXTURE_DATA(ext4_short_write) *self,
+			 const char *name, int flags)
+{
+	char path[192];
+
+	snprintf(path, sizeof(path), "%s/%s", self->mnt, name);
+	return open(path, flags, 0600);
+}
+
+/* Create the row's file with its initial contents, written back. */
+static int prepare_file(struct __test_metadata *_metadata,
+			FIXTURE_DATA(ext4_short_write) *self,
+			struct model *m, const struct scenario *sc)
+{
+	long init = boff_val(self, sc->init_data), size, b, off;
+	unsigned char *buf;
+	int fd;
+
+	size = boff_val(self, sc->init_size);
+	if (size < init)
+		size = init;
+	fd = open_row_file(self, sc->name, O_RDWR | O_CREAT | O_TRUNC);
+	EXPECT_LE(0, fd) TH_LOG("%s: create: %s", sc->name, strerror(errno));
+	if (fd < 0)
+		return -1;
+	buf = malloc(init + 1);
+	for (off = 0; off < init; off++)
+		buf[off] = pattern(off, 1);
+	EXPECT_EQ(init, pwrite(fd, buf, init, 0));
+	free(buf);
+	EXPECT_EQ(0, ftruncate(fd, size));
+	EXPECT_EQ(0, fsync(fd));
+	EXPECT_EQ(0, posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED));
+
+	memset(m, 0, sizeof(*m));
+	m->sc = sc;
+	m->old_size = size;
+	m->data = calloc(1, MAX_FILE_BYTES);
+	for (off = 0; off < init; off++)
+		m->data[off] = pattern(off, 1);
+	for (b = 0; b < (long)(MAX_FILE_BYTES / 1024); b++)
+		m->before[b] = b * (long)self->bs < init ? B_WRITTEN : B_HOLE;
+	m->pos = sc->append ? size : boff_val(self, sc->pos);
+	m->fault = sc->kind == F_ENOSPC ? m->pos : boff_val(self, sc->fault);
+	m->count = (m->fault / self->page + 1) * self->page - m->pos;
+	return fd;
+}
+
+/* Expected size and contents once the write returned @ret. */
+static void model_result(FIXTURE_DATA(ext4_short_write) *self,
+			 struct model *m, long ret)
+{
+	long off, end;
+
+	m->size = m->old_size;
+	if (ret > 0 && m->pos + ret > m->size)
+		m->size = m->pos + ret;
+	for (off = m->pos; ret > 0 && off < m->pos + ret; off++)
+		m->data[off] = pattern(off, 2);
+	end = m->pos + m->count > m->size ? m->pos + m->count : m->size;
+	m->nblocks = (end + self->bs - 1) / self->bs + self->cluster;
+	if (m->nblocks > (long)(MAX_FILE_BYTES / self->bs))
+		m->nblocks = MAX_FILE_BYTES / self->bs;
+}
+
+static void finish_row(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(ext4_short_write) *self,
+		       const FIXTURE_VARIANT(ext4_short_write) *variant,
+		       struct model *m, int fd, bool exact)
+{
+	char name[160];
+
+	check_stage(_metadata, self, variant, fd, m, AFTER_WRITE, exact);
+	ASSERT_EQ(0, fsync(fd));
+	check_stage(_metadata, self, variant, fd, m, AFTER_FSYNC, exact);
+	/* re-read from the device rather than the page cache */
+	ASSERT_EQ(0, posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED));
+	check_data(_metadata, &(struct where){ variant->mount_opts,
+		   m->sc->name, "after fadvise DONTNEED" }, fd, m);
+	close(fd);
+
+	snprintf(name, sizeof(name), "row %s", m->sc->name);
+	remount_checked(_metadata, self, variant, name);
+	fd = open_row_file(self, m->sc->name, O_RDONLY);
+	ASSERT_LE(0, fd);
+	check_stage(_metadata, self, variant, fd, m, AFTER_REMOUNT, exact);
+	close(fd);
+}
+
+/* Fill the file system, then append until it is full. */
+static long fill_and_append(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(ext4_short_write) *self,
+			    struct model *m, int fd, int *err)
+{
+	struct user_buf u;
+	struct statvfs sv;
+	long total = 0, room, i;
+	ssize_t n = 0;
+	int filler;
+
+	filler = open_row_file(self, "filler", O_RDWR | O_CREAT | O_TRUNC);
+	ASSERT_LE(0, filler);
+	ASSERT_EQ(0, statvfs(self->mnt, &sv));
+	room = (long)sv.f_bfree * sv.f_bsize;
+	/* leave a little less than one chunk free */
+	for (room -= ENOSPC_CHUNK / 2; room > 0; room -= 64 * 1024)
+		if (!fallocate(filler, 0, 0, room))
+			break;
+	close(filler);
+	ASSERT_NE(NULL, (u.map = mmap(NULL, ENOSPC_CHUNK,
+				      PROT_READ | PROT_WRITE,
+				      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)));
+	u.buf = u.map;
+	*err = 0;
+	for (i = 0; i < 64; i++) {
+		long off;
+
+		for (off = 0; off < (long)ENOSPC_CHUNK; off++)
+			u.buf[off] = pattern(m->pos + total + off, 2);
+		n = pwrite(fd, u.buf, ENOSPC_CHUNK, m->pos + total);
+		if (n < 0) {
+			*err = errno;
+			break;
+		}
+		EXPECT_GE((long)ENOSPC_CHUNK, n);
+		total += n;
+	}
+	munmap(u.map, ENOSPC_CHUNK);
+	return total;
+}
+
+static void delete_row_file(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(ext4_short_write) *self,
+			    const char *name)
+{
+	char path[192];
+
+	snprintf(path, sizeof(path), "%s/%s", self->mnt, name);
+	EXPECT_EQ(0, unlink(path)) TH_LOG("unlink %s: %s", path,
+					   strerror(errno));
+}
+
+static void run_row(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(ext4_short_write) *self,
+		    const FIXTURE_VARIANT(ext4_short_write) *variant,
+		    const struct scenario *sc)
+{
+	struct where w = { variant->mount_opts, sc->name, "write" };
+	struct user_buf u = { 0 };
+	long prefix, reach_end, ret;
+	struct rlimit old_rl, rl;
+	struct model m;
+	int fd, err = 0;
+
+	fd = prepare_file(_metadata, self, &m, sc);
+	ASSERT_LE(0, fd);
+	prefix = m.fault - m.pos;
+
+	if (sc->kind == F_ENOSPC) {
+		long total = fill_and_append(_metadata, self, &m, fd, &err);
+		unsigned char *big;
+
+		CHECK_EQ(&w, "errno of the write that found the fs full",
+			 ENOSPC, err);
+		/* keep the model small: compare only the first bytes */
+		big = realloc(m.data, m.pos + total + 1);
+		ASSERT_NE(NULL, big);
+		m.data = big;
+		m.count = total;
+		model_result(self, &m, total);
+		check_data(_metadata, &w, fd, &m);
+		ASSERT_EQ(0, fsync(fd));
+		CHECK_EQ(&w, "delayed_allocation_blocks after fsync", 0,
+			 read_dab(self));
+		close(fd);
+		delete_row_file(_metadata, self, "filler");
+		remount_checked(_metadata, self, variant, sc->name);
+		fd = open_row_file(self, sc->name, O_RDONLY);
+		ASSERT_LE(0, fd);
+		check_data(_metadata, &w, fd, &m);
+		close(fd);
+		free(m.data);
+		return;
+	}
+
+	ASSERT_EQ(0, make_user_buf(self, &u, sc->kind, m.pos, prefix,
+				   m.count));
+	reach_end = m.pos + m.count;
+	if (sc->kind == F_FSIZE) {
+		ASSERT_EQ(0, getrlimit(RLIMIT_FSIZE, &old_rl));
+		rl = old_rl;
+		rl.rlim_cur = m.fault;
+		signal(SIGXFSZ, SIG_IGN);
+		ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &rl));
+		reach_end = m.fault;
+	}
+
+	ret = issue_write(fd, &u, sc->kind, m.pos, prefix, m.count);
+	err = ret < 0 ? errno : 0;
+	m.exp_ret = prefix ? prefix : -EFAULT;
+	CHECK_EQ(&w, "write() return (bytes or -errno)", m.exp_ret,
+		 ret < 0 ? -err : ret);
+
+	if (sc->kind == F_FSIZE) {
+		ret = pwrite(fd, u.buf, 1, m.fault);
+		err = ret < 0 ? errno : 0;
+		CHECK_EQ(&w, "write at the RLIMIT_FSIZE limit (-errno)",
+			 -EFBIG, ret < 0 ? -err : ret);
+		ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &old_rl));
+		ret = prefix;
+	}
+	free_user_buf(&u);
+
+	ret = m.exp_ret;
+	model_result(self, &m, ret);
+	model_blocks(self, &m, ret, reach_end);
+	finish_row(_metadata, self, variant, &m, fd, true);
+	free(m.data);
+}
+
+TEST_F_TIMEOUT(ext4_short_write, scenarios, 300)
+{
+	unsigned int i;
+
+	TH_LOG("path %s: %s", path_rules[self->path].name,
+	       path_rules[self->path].source);
+	for (i = 0; i < NR_SCENARIOS; i++) {
+		run_row(_metadata, self, variant, &scenarios[i]);
+		delete_row_file(_metadata, self, scenarios[i].name);
+		EXPECT_EQ(0, read_dab(self))
+			TH_LOG("%s: delayed_allocation_blocks after unlink",
+			       scenarios[i].name);
+	}
+}
+
+/* ---- fail-nth sweep ---- */
+
+struct fault_setting {
+	const char *file;
+	const char *value;
+	char saved[32];
+	bool have_saved;
+};
+
+/* Configured as syzkaller does (Documentation/fault-injection). */
+static struct fault_setting fault_settings[] = {
+	{ .file = "/sys/kernel/debug/failslab/ignore-gfp-wait", .value = "N" },
+	{ .file = "/sys/kernel/debug/failslab/verbose", .value = "0" },
+	{ .file = "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", .value = "N" },
+	{ .file = "/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", .value = "N" },
+	{ .file = "/sys/kernel/debug/fail_page_alloc/min-order", .value = "0" },
+	{ .file = "/sys/kernel/debug/fail_page_alloc/verbose", .value = "0" },
+	{ .file = "/sys/kernel/debug/fail_usercopy/verbose", .value = "0" },
+};
+
+#define NR_FAULT_SETTINGS (sizeof(fault_settings) / sizeof(fault_settings[0]))
+
+static int fault_setup(void)
+{
+	struct fault_setting *f;
+	unsigned int i;
+
+	for (i = 0; i < NR_FAULT_SETTINGS; i++) {
+		f = &fault_settings[i];
+		if (read_str(f->file, f->saved, sizeof(f->saved)))
+			return -1;
+		f->have_saved = true;
+		if (write_str(f->file, f->value))
+			return -1;
+	}
+	return 0;
+}
+
+static void fault_restore(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_FAULT_SETTINGS; i++) {
+		if (fault_settings[i].have_saved)
+			write_str(fault_settings[i].file,
+				  fault_settings[i].saved);
+		fault_settings[i].have_saved = false;
+	}
+}
+
+/* Disarm fail-nth; true if the armed fault was injected. */
+static bool fail_nth_disarm(int nth_fd)
+{
+	char buf[32] = "";
+	ssize_t n;
+
+	n = pread(nth_fd, buf, sizeof(buf) - 1, 0);
+	if (pwrite(nth_fd, "0", 1, 0) != 1)
+		pwrite(nth_fd, "0", 1, 0);
+	return n > 0 && atoi(buf) == 0;
+}
+
+/*
+ * What must hold whatever fault was injected: the write returns the
+ * full count, a short count or an error; never more than asked nor more
+ * than the readable prefix; i_size covers exactly what was returned;
+ * the returned bytes are on file.
+ */
+static void check_invariants(struct __test_metadata *_metadata,
+			     const struct where *w, int fd,
+			     struct model *m, long ret, int err)
+{
+	long limit = m->fault - m->pos;
+	unsigned char *buf;
+	struct stat st;
+	long off;
+
+	if (ret < 0) {
+		EXPECT_TRUE(err == ENOMEM || err == EFAULT || err == ENOSPC ||
+			    err == EINTR)
+			TH_LOG("%s/%s %s: unexpected errno %d (%s)",
+			       w->variant, w->row, w->stage, err,
+			       strerror(err));
+		ret = 0;
+	}
+	EXPECT_GE(limit, ret)
+		TH_LOG("%s/%s %s: returned %ld, more than the %ld readable bytes",
+		       w->variant, w->row, w->stage, ret, limit);
+	ASSERT_EQ(0, fstat(fd, &st));
+	CHECK_EQ(w, "st_size", m->pos + ret > m->old_size ?
+		 m->pos + ret : m->old_size, st.st_size);
+	buf = malloc(ret + 1);
+	ASSERT_NE(NULL, buf);
+	CHECK_EQ(w, "bytes read back at pos", ret, pread(fd, buf, ret, m->pos));
+	for (off = 0; off < ret; off++) {
+		if (buf[off] == pattern(m->pos + off, 2))
+			continue;
+		EXPECT_EQ(pattern(m->pos + off, 2), buf[off])
+			TH_LOG("%s/%s %s: returned prefix byte at offset %ld differs",
+			       w->variant, w->row, w->stage, m->pos + off);
+		break;
+	}
+	free(buf);
+	ASSERT_EQ(0, fsync(fd));
+}
+
+static void sweep_row(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(ext4_short_write) *self,
+		      const FIXTURE_VARIANT(ext4_short_write) *variant,
+		      const struct scenario *sc, int nth_fd)
+{
+	struct where w = { variant->mount_opts, sc->name, "fail-nth" };
+	struct user_buf u = { 0 };
+	struct rlimit old_rl, rl;
+	char stage[48], nbuf[16];
+	bool injected = true;
+	struct model m;
+	int n, fd, err;
+	long ret;
+
+	for (n = 1; injected && n <= FAIL_NTH_LIMIT; n++) {
+		fd = prepare_file(_metadata, self, &m, sc);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, make_user_buf(self, &u, sc->kind, m.pos,
+					   m.fault - m.pos, m.count));
+		if (sc->kind == F_FSIZE) {
+			ASSERT_EQ(0, getrlimit(RLIMIT_FSIZE, &old_rl));
+			rl = old_rl;
+			rl.rlim_cur = m.fault;
+			signal(SIGXFSZ, SIG_IGN);
+			ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &rl));
+		}
+		snprintf(nbuf, sizeof(nbuf), "%d", n);
+		ASSERT_EQ((ssize_t)strlen(nbuf),
+			  pwrite(nth_fd, nbuf, strlen(nbuf), 0));
+		ret = issue_write(fd, &u, sc->kind, m.pos, m.fault - m.pos,
+				  m.count);
+		err = errno;
+		injected = fail_nth_disarm(nth_fd);
+		if (sc->kind == F_FSIZE)
+			ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &old_rl));
+		free_user_buf(&u);
+
+		snprintf(stage, sizeof(stage), "fail-nth=%d", n);
+		w.stage = stage;
+		check_invariants(_metadata, &w, fd, &m, ret, err);
+		close(fd);
+		free(m.data);
+		delete_row_file(_metadata, self, sc->name);
+		CHECK_EQ(&w, "delayed_allocation_blocks after unlink", 0,
+			 read_dab(self));
+		if (_metadata->exit_code == KSFT_FAIL)
+			break;
+	}
+	EXPECT_TRUE(!injected)
+		TH_LOG("%s/%s: fail-nth sweep did not converge in %d steps",
+		       w.variant, sc->name, FAIL_NTH_LIMIT);
+	remount_checked(_metadata, self, variant, sc->name);
+	TH_LOG("%s/%s: %d fault points exercised", w.variant, sc->name,
+	       n - 2);
+}
+
+TEST_F_TIMEOUT(ext4_short_write, fail_nth, 1200)
+{
+	unsigned int i;
+	int nth_fd;
+
+	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
+	if (nth_fd < 0)
+		SKIP(return, "no /proc/thread-self/fail-nth (CONFIG_FAULT_INJECTION)");
+	if (fault_setup()) {
+		fault_restore();
+		close(nth_fd);
+		SKIP(return, "no failslab, fail_page_alloc and fail_usercopy in /sys/kernel/debug");
+	}
+	for (i = 0; i < NR_SCENARIOS; i++) {
+		if (scenarios[i].kind == F_ENOSPC)
+			continue;
+		sweep_row(_metadata, self, variant, &scenarios[i], nth_fd);
+		if (_metadata->exit_code == KSFT_FAIL)
+			break;
+	}
+	fault_restore();
+	close(nth_fd);
+}
+
+TEST_HARNESS_MAIN
