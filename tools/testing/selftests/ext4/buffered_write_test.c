@@ -50,7 +50,7 @@
 
 #define IMAGE_BYTES		(64UL << 20)
 #define MAX_FILE_BYTES		(64UL << 10)
-#define ENOSPC_CHUNK		(1UL << 20)
+#define ENOSPC_CHUNK		(1024UL * 1024)
 #define FAIL_NTH_LIMIT		2000
 #define MAX_EXTENTS		256
 #define MAX_LOGGED		4
@@ -107,7 +107,15 @@ static const struct path_rule path_rules[] = {
 		.stale_past_eof = { B_DELALLOC, B_DELALLOC, B_HOLE },
 		/* zeroed, dirty: writeback allocates and writes them */
 		.stale_in_size = { B_DELALLOC, B_WRITTEN, B_WRITTEN },
-		.source = "seed thread (Zhang Yi, re: v4 08/23, 2026-06-02); fs/buffer.c block_write_end()->folio_zero_new_buffers(); fs/ext4/inode.c mpage_process_page_bufs() skips lblk >= i_size blocks",
+		/*
+		 * Seed thread (Zhang Yi, re: v4 08/23, 2026-06-02): the
+		 * reservation stays until rewrite or eviction, and is used
+		 * at writeback when i_size lies beyond.  Code: fs/buffer.c
+		 * block_write_end() -> folio_zero_new_buffers() dirties the
+		 * zeroed new buffers; mpage_process_page_bufs() stops at
+		 * lblk >= DIV_ROUND_UP(i_size).
+		 */
+		.source = "seed thread; fs/ext4/inode.c mpage_process_page_bufs()",
 	},
 	[BH_NODELALLOC] = {
 		.name = "buffer_head nodelalloc",
@@ -116,7 +124,8 @@ static const struct path_rule path_rules[] = {
 		.copied = { B_WRITTEN, B_WRITTEN, B_WRITTEN },
 		.stale_past_eof = { B_HOLE, B_HOLE, B_HOLE },
 		.stale_in_size = { B_WRITTEN, B_WRITTEN, B_WRITTEN },
-		.source = "fs/ext4/inode.c ext4_write_end()->ext4_truncate_failed_write() frees blocks past i_size; fs/ext4/ext4_jbd2.h ext4_should_dioread_nolock()",
+		/* ext4_truncate_failed_write() frees blocks past i_size */
+		.source = "fs/ext4/inode.c ext4_write_end()",
 	},
 	[IOMAP_DELALLOC] = {
 		.name = "iomap delalloc",
@@ -124,7 +133,11 @@ static const struct path_rule path_rules[] = {
 		.copied = { B_DELALLOC, B_WRITTEN, B_WRITTEN },
 		.stale_past_eof = { B_HOLE, B_HOLE, B_HOLE },
 		.stale_in_size = { B_HOLE, B_HOLE, B_HOLE },
-		.source = "series 0004 ext4_iomap_buffered_da_write_end() punches the unused delalloc range, 0013 marks it new; v4 08/23 message",
+		/*
+		 * The unused delalloc range is punched at once; 0013 marks
+		 * a fresh reservation new so the punch happens at all.
+		 */
+		.source = "series 0004 ext4_iomap_buffered_da_write_end(), 0013",
 	},
 	[IOMAP_NODELALLOC] = {
 		.name = "iomap nodelalloc",
@@ -132,7 +145,12 @@ static const struct path_rule path_rules[] = {
 		.copied = { B_UNWRITTEN, B_WRITTEN, B_WRITTEN },
 		.stale_past_eof = { B_UNWRITTEN, B_UNWRITTEN, B_UNWRITTEN },
 		.stale_in_size = { B_UNWRITTEN, B_UNWRITTEN, B_UNWRITTEN },
-		.source = "series 0004 ext4_iomap_get_blocks() allocates EXT4_GET_BLOCKS_CREATE_UNWRIT_EXT and nothing is undone on a short write (v4 08/23 message)",
+		/*
+		 * New blocks are allocated unwritten for the whole mapping
+		 * (EXT4_GET_BLOCKS_CREATE_UNWRIT_EXT) and nothing is undone
+		 * on a short write (v4 08/23 commit message).
+		 */
+		.source = "series 0004 ext4_iomap_get_blocks()",
 	},
 };
 
@@ -195,14 +213,15 @@ static const struct scenario scenarios[] = {
 	  { 1, 300 }, { 0, 0 }, { 0, 0 }, { 0, 0 } },
 };
 
-#define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
+#define NR_SCENARIOS ARRAY_SIZE(scenarios)
 
 /* ---- fixture: one freshly made file system per variant ---- */
 
-FIXTURE(ext4_short_write) {
-	char dir[64];
-	char image[96];
-	char mnt[96];
+/* The scratch file system of one test, and how it was made. */
+struct scratch_fs {
+	char dir[192];
+	char image[224];
+	char mnt[224];
 	char dev[64];
 	char sysfs_dab[128];
 	int dev_fd;
@@ -211,6 +230,12 @@ FIXTURE(ext4_short_write) {
 	unsigned int cluster;
 	unsigned long page;
 	enum wpath path;
+	const char *name;
+	const char *mount_opts;
+};
+
+FIXTURE(ext4_short_write) {
+	struct scratch_fs fs;
 };
 
 FIXTURE_VARIANT(ext4_short_write) {
@@ -305,7 +330,7 @@ static int run_quiet(char *const argv[])
 
 static bool have_program(const char *name)
 {
-	char *argv[] = { (char *)name, "-V", NULL };
+	char *const argv[] = { (char *)name, "-V", NULL };
 
 	return run_quiet(argv) != 127;
 }
@@ -341,7 +366,7 @@ static int read_str(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-static long long read_dab(FIXTURE_DATA(ext4_short_write) *self)
+static long long read_dab(struct scratch_fs *self)
 {
 	char buf[32];
 
@@ -356,17 +381,17 @@ static unsigned char pattern(unsigned long off, int gen)
 	return 1 + (off * 7 + (off >> 8) + gen * 29) % 251;
 }
 
-static long boff_val(FIXTURE_DATA(ext4_short_write) *self, struct boff b)
+static long boff_val(struct scratch_fs *self, struct boff b)
 {
 	return (long)b.blk * self->bs + b.byte;
 }
 
 /* Attach @image to a free loop device; fall back to /dev/ram0. */
-static int attach_device(FIXTURE_DATA(ext4_short_write) *self)
+static int attach_device(struct scratch_fs *self)
 {
 	struct loop_config cfg = { 0 };
 	int ctl, nr, fd, img;
-	char *argv[] = { "modprobe", "-q", "brd", "rd_nr=1",
+	char *const argv[] = { "modprobe", "-q", "brd", "rd_nr=1",
 			 "rd_size=65536", NULL };
 
 	ctl = open("/dev/loop-control", O_RDWR);
@@ -396,7 +421,7 @@ static int attach_device(FIXTURE_DATA(ext4_short_write) *self)
 	return self->dev_fd < 0 ? -1 : 0;
 }
 
-static int do_mount(FIXTURE_DATA(ext4_short_write) *self, const char *opts)
+static int do_mount(struct scratch_fs *self, const char *opts)
 {
 	if (mount(self->dev, self->mnt, "ext4", 0, opts))
 		return -1;
@@ -404,7 +429,7 @@ static int do_mount(FIXTURE_DATA(ext4_short_write) *self, const char *opts)
 	return 0;
 }
 
-static int do_umount(FIXTURE_DATA(ext4_short_write) *self)
+static int do_umount(struct scratch_fs *self)
 {
 	if (!self->mounted)
 		return 0;
@@ -414,29 +439,28 @@ static int do_umount(FIXTURE_DATA(ext4_short_write) *self)
 	return 0;
 }
 
-static int fsck_status(FIXTURE_DATA(ext4_short_write) *self)
+static int fsck_status(struct scratch_fs *self)
 {
-	char *argv[] = { "e2fsck", "-fn", self->dev, NULL };
+	char *const argv[] = { "e2fsck", "-fn", self->dev, NULL };
 
 	return run_quiet(argv);
 }
 
 /* Unmount, require a clean e2fsck -fn, mount again. */
 static void remount_checked(struct __test_metadata *_metadata,
-			    FIXTURE_DATA(ext4_short_write) *self,
-			    const FIXTURE_VARIANT(ext4_short_write) *variant,
+			    struct scratch_fs *self,
 			    const char *where)
 {
 	ASSERT_EQ(0, do_umount(self))
 		TH_LOG("%s: umount %s: %s", where, self->mnt, strerror(errno));
 	ASSERT_EQ(0, fsck_status(self))
 		TH_LOG("%s: e2fsck -fn %s: expected exit 0", where, self->dev);
-	ASSERT_EQ(0, do_mount(self, variant->mount_opts))
-		TH_LOG("%s: mount -o '%s': %s", where, variant->mount_opts,
+	ASSERT_EQ(0, do_mount(self, self->mount_opts))
+		TH_LOG("%s: mount -o '%s': %s", where, self->mount_opts,
 		       strerror(errno));
 }
 
-static void cleanup_dirs(FIXTURE_DATA(ext4_short_write) *self)
+static void cleanup_dirs(struct scratch_fs *self)
 {
 	do_umount(self);
 	if (self->dev_fd >= 0)
@@ -449,30 +473,35 @@ static void cleanup_dirs(FIXTURE_DATA(ext4_short_write) *self)
 
 FIXTURE_SETUP(ext4_short_write)
 {
-	char *argv[24], opts[128], *tok, *save;
+	struct scratch_fs *fs = &self->fs;
+	char *argv[24], opts[128], *tok, *save, *tmp;
 	struct statvfs sv;
 	int argc = 0, fd;
 
-	self->dev_fd = -1;
-	self->page = sysconf(_SC_PAGESIZE);
-	self->path = variant->path;
+	fs->dev_fd = -1;
+	fs->page = sysconf(_SC_PAGESIZE);
+	fs->path = variant->path;
+	fs->name = variant->name;
+	fs->mount_opts = variant->mount_opts;
 	if (geteuid())
 		SKIP(return, "needs root (mount, loop devices)");
 	if (!have_program("mkfs.ext4") || !have_program("e2fsck"))
 		SKIP(return, "mkfs.ext4 or e2fsck not installed");
 
-	strcpy(self->dir, "/tmp/ext4_bw.XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(self->dir));
-	snprintf(self->image, sizeof(self->image), "%s/image", self->dir);
-	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->dir);
-	ASSERT_EQ(0, mkdir(self->mnt, 0700));
-	fd = open(self->image, O_RDWR | O_CREAT | O_EXCL, 0600);
+	tmp = getenv("TMPDIR");
+	snprintf(fs->dir, sizeof(fs->dir), "%s/ext4_bw.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	ASSERT_NE(NULL, mkdtemp(fs->dir));
+	snprintf(fs->image, sizeof(fs->image), "%s/image", fs->dir);
+	snprintf(fs->mnt, sizeof(fs->mnt), "%s/mnt", fs->dir);
+	ASSERT_EQ(0, mkdir(fs->mnt, 0700));
+	fd = open(fs->image, O_RDWR | O_CREAT | O_EXCL, 0600);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ftruncate(fd, IMAGE_BYTES));
 	close(fd);
 
-	if (attach_device(self)) {
-		cleanup_dirs(self);
+	if (attach_device(fs)) {
+		cleanup_dirs(fs);
 		SKIP(return, "no loop device and no brd ramdisk");
 	}
 
@@ -485,54 +514,56 @@ FIXTURE_SETUP(ext4_short_write)
 	for (tok = strtok_r(opts, " ", &save); tok && argc < 20;
 	     tok = strtok_r(NULL, " ", &save))
 		argv[argc++] = tok;
-	argv[argc++] = self->dev;
+	argv[argc++] = fs->dev;
 	argv[argc] = NULL;
 	if (run_quiet(argv)) {
-		cleanup_dirs(self);
+		cleanup_dirs(fs);
 		ASSERT_TRUE(false)
 			TH_LOG("mkfs.ext4 %s %s failed", variant->mkfs_opts,
-			       self->dev);
+			       fs->dev);
 	}
 
-	if (do_mount(self, variant->mount_opts)) {
+	if (do_mount(fs, variant->mount_opts)) {
 		int err = errno;
 
 		if (err == EINVAL && strstr(variant->mount_opts, "buffered_iomap") &&
-		    !do_mount(self, "")) {
-			cleanup_dirs(self);
-			SKIP(return, "ext4 rejects mount option buffered_iomap (kernel without the iomap buffered write path)");
+		    !do_mount(fs, "")) {
+			cleanup_dirs(fs);
+			SKIP(return, "%s",
+			     "buffered_iomap rejected: no ext4 iomap write path");
 		}
-		cleanup_dirs(self);
+		cleanup_dirs(fs);
 		ASSERT_TRUE(false)
-			TH_LOG("mount %s -o '%s': %s", self->dev,
+			TH_LOG("mount %s -o '%s': %s", fs->dev,
 			       variant->mount_opts, strerror(err));
 	}
 
-	ASSERT_EQ(0, statvfs(self->mnt, &sv));
-	self->bs = sv.f_bsize;
-	self->cluster = strstr(variant->mkfs_opts, "bigalloc") ?
-			16384 / self->bs : 1;
-	snprintf(self->sysfs_dab, sizeof(self->sysfs_dab),
+	ASSERT_EQ(0, statvfs(fs->mnt, &sv));
+	fs->bs = sv.f_bsize;
+	fs->cluster = strstr(variant->mkfs_opts, "bigalloc") ?
+			16384 / fs->bs : 1;
+	snprintf(fs->sysfs_dab, sizeof(fs->sysfs_dab),
 		 "/sys/fs/ext4/%s/delayed_allocation_blocks",
-		 strrchr(self->dev, '/') + 1);
-	ASSERT_LE(0, read_dab(self))
-		TH_LOG("cannot read %s", self->sysfs_dab);
+		 strrchr(fs->dev, '/') + 1);
+	ASSERT_LE(0, read_dab(fs))
+		TH_LOG("cannot read %s", fs->sysfs_dab);
 }
 
 FIXTURE_TEARDOWN(ext4_short_write)
 {
-	bool was_set_up = self->dev_fd >= 0;
+	struct scratch_fs *fs = &self->fs;
+	bool was_set_up = fs->dev_fd >= 0;
 	int umount_ret, fsck = 0;
 
-	umount_ret = do_umount(self);
+	umount_ret = do_umount(fs);
 	if (was_set_up && !umount_ret)
-		fsck = fsck_status(self);
-	cleanup_dirs(self);
+		fsck = fsck_status(fs);
+	cleanup_dirs(fs);
 	EXPECT_EQ(0, umount_ret)
-		TH_LOG("teardown: umount %s failed", self->mnt);
+		TH_LOG("teardown: umount %s failed", fs->mnt);
 	EXPECT_EQ(0, fsck)
 		TH_LOG("teardown: e2fsck -fn %s: expected exit 0, seen %d",
-		       self->dev, fsck);
+		       fs->dev, fsck);
 }
 
 /* ---- the model of one scenario ---- */
@@ -570,7 +601,7 @@ static void hole_run(const struct model *m, long blk, long lo, long hi,
  * or < 0 for none).  @reach_end is the end of what the write asked the
  * file system for (smaller than pos + count under RLIMIT_FSIZE).
  */
-static void model_blocks(FIXTURE_DATA(ext4_short_write) *self,
+static void model_blocks(struct scratch_fs *self,
 			 struct model *m, long ret, long reach_end)
 {
 	const struct path_rule *rule = &path_rules[self->path];
@@ -613,7 +644,7 @@ static void model_blocks(FIXTURE_DATA(ext4_short_write) *self,
  * one (fs/ext4/inode.c ext4_insert_delayed_blocks()).  Not verified on
  * a bigalloc cluster that mixes stale delalloc and written blocks.
  */
-static long model_dab(FIXTURE_DATA(ext4_short_write) *self,
+static long model_dab(struct scratch_fs *self,
 		      const enum bstate *st, long nblocks)
 {
 	long c, b, reserved = 0, cl = self->cluster;
@@ -636,7 +667,7 @@ static long model_dab(FIXTURE_DATA(ext4_short_write) *self,
  * any allocated block in it) plus the blocks still reserved for delayed
  * allocation, which ext4_getattr() adds from i_reserved_data_blocks.
  */
-static long model_st_blocks(FIXTURE_DATA(ext4_short_write) *self,
+static long model_st_blocks(struct scratch_fs *self,
 			    const enum bstate *st, long nblocks)
 {
 	long c, b, blocks = 0, cl = self->cluster;
@@ -708,11 +739,14 @@ struct where {
 	const char *stage;
 };
 
-#define CHECK_EQ(w, what, exp, seen) \
-	EXPECT_EQ((long long)(exp), (long long)(seen)) \
-		TH_LOG("%s/%s %s: %s: expected %lld, seen %lld", (w)->variant, \
-		       (w)->row, (w)->stage, what, (long long)(exp), \
-		       (long long)(seen))
+static void check_eq(struct __test_metadata *_metadata,
+		     const struct where *w, const char *what, long long exp,
+		     long long seen)
+{
+	EXPECT_EQ(exp, seen)
+		TH_LOG("%s/%s %s: %s: expected %lld, seen %lld", w->variant,
+		       w->row, w->stage, what, exp, seen);
+}
 
 static void check_data(struct __test_metadata *_metadata,
 		       const struct where *w, int fd, const struct model *m)
@@ -723,7 +757,7 @@ static void check_data(struct __test_metadata *_metadata,
 
 	ASSERT_NE(NULL, buf);
 	n = pread(fd, buf, m->size + 1, 0);
-	CHECK_EQ(w, "bytes read back (whole file)", m->size, n);
+	check_eq(_metadata, w, "bytes read back (whole file)", m->size, n);
 	for (off = 0; n == m->size && off < m->size; off++) {
 		if (buf[off] == m->data[off])
 			continue;
@@ -737,7 +771,7 @@ static void check_data(struct __test_metadata *_metadata,
 }
 
 static void check_blocks(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(ext4_short_write) *self,
+			 struct scratch_fs *self,
 			 const struct where *w, int fd, const struct model *m,
 			 enum stage s, bool exact)
 {
@@ -775,27 +809,26 @@ static void check_blocks(struct __test_metadata *_metadata,
 }
 
 static void check_stage(struct __test_metadata *_metadata,
-			FIXTURE_DATA(ext4_short_write) *self,
-			const FIXTURE_VARIANT(ext4_short_write) *variant,
+			struct scratch_fs *self,
 			int fd, const struct model *m, enum stage s,
 			bool exact)
 {
-	struct where w = { variant->name, m->sc->name, stage_name[s] };
+	struct where w = { self->name, m->sc->name, stage_name[s] };
 	struct stat st;
 
 	ASSERT_EQ(0, fstat(fd, &st));
-	CHECK_EQ(&w, "st_size", m->size, st.st_size);
+	check_eq(_metadata, &w, "st_size", m->size, st.st_size);
 	check_data(_metadata, &w, fd, m);
 	check_blocks(_metadata, self, &w, fd, m, s, exact);
 	if (exact) {
-		CHECK_EQ(&w, "delayed_allocation_blocks",
+		check_eq(_metadata, &w, "delayed_allocation_blocks",
 			 model_dab(self, m->st[s], m->nblocks),
 			 read_dab(self));
 	} else if (s != AFTER_WRITE) {
-		CHECK_EQ(&w, "delayed_allocation_blocks", 0, read_dab(self));
+		check_eq(_metadata, &w, "delayed_allocation_blocks", 0, read_dab(self));
 	}
 	if (exact)
-		CHECK_EQ(&w, "st_blocks",
+		check_eq(_metadata, &w, "st_blocks",
 			 model_st_blocks(self, m->st[s], m->nblocks),
 			 st.st_blocks);
 }
@@ -812,7 +845,7 @@ struct user_buf {
  * Map @prefix readable bytes (holding generation 2 of file offsets
  * @pos...) followed by pages the kernel cannot read.
  */
-static int make_user_buf(FIXTURE_DATA(ext4_short_write) *self,
+static int make_user_buf(struct scratch_fs *self,
 			 struct user_buf *u, enum fault_kind kind,
 			 long pos, long prefix, long count)
 {
@@ -859,10 +892,10 @@ static ssize_t issue_write(int fd, const struct user_buf *u,
 	return pwrite(fd, u->buf, count, pos);
 }
 
-static int open_row_file(FIXTURE_DATA(ext4_short_write) *self,
+static int open_row_file(struct scratch_fs *self,
 			 const char *name, int flags)
 {
-	char path[192];
+	char path[320];
 
 	snprintf(path, sizeof(path), "%s/%s", self->mnt, name);
 	return open(path, flags, 0600);
@@ -870,7 +903,7 @@ static int open_row_file(FIXTURE_DATA(ext4_short_write) *self,
 
 /* Create the row's file with its initial contents, written back. */
 static int prepare_file(struct __test_metadata *_metadata,
-			FIXTURE_DATA(ext4_short_write) *self,
+			struct scratch_fs *self,
 			struct model *m, const struct scenario *sc)
 {
 	long init = boff_val(self, sc->init_data), size, b, off;
@@ -908,7 +941,7 @@ static int prepare_file(struct __test_metadata *_metadata,
 }
 
 /* Expected size and contents once the write returned @ret. */
-static void model_result(FIXTURE_DATA(ext4_short_write) *self,
+static void model_result(struct scratch_fs *self,
 			 struct model *m, long ret)
 {
 	long off, end;
@@ -925,32 +958,31 @@ static void model_result(FIXTURE_DATA(ext4_short_write) *self,
 }
 
 static void finish_row(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(ext4_short_write) *self,
-		       const FIXTURE_VARIANT(ext4_short_write) *variant,
+		       struct scratch_fs *self,
 		       struct model *m, int fd, bool exact)
 {
 	char name[160];
 
-	check_stage(_metadata, self, variant, fd, m, AFTER_WRITE, exact);
+	check_stage(_metadata, self, fd, m, AFTER_WRITE, exact);
 	ASSERT_EQ(0, fsync(fd));
-	check_stage(_metadata, self, variant, fd, m, AFTER_FSYNC, exact);
+	check_stage(_metadata, self, fd, m, AFTER_FSYNC, exact);
 	/* re-read from the device rather than the page cache */
 	ASSERT_EQ(0, posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED));
-	check_data(_metadata, &(struct where){ variant->name,
+	check_data(_metadata, &(struct where){ self->name,
 		   m->sc->name, "after fadvise DONTNEED" }, fd, m);
 	close(fd);
 
 	snprintf(name, sizeof(name), "row %s", m->sc->name);
-	remount_checked(_metadata, self, variant, name);
+	remount_checked(_metadata, self, name);
 	fd = open_row_file(self, m->sc->name, O_RDONLY);
 	ASSERT_LE(0, fd);
-	check_stage(_metadata, self, variant, fd, m, AFTER_REMOUNT, exact);
+	check_stage(_metadata, self, fd, m, AFTER_REMOUNT, exact);
 	close(fd);
 }
 
 /* Fill the file system, then append until it is full. */
 static long fill_and_append(struct __test_metadata *_metadata,
-			    FIXTURE_DATA(ext4_short_write) *self,
+			    struct scratch_fs *self,
 			    struct model *m, int fd, int *err)
 {
 	struct user_buf u;
@@ -991,22 +1023,21 @@ static long fill_and_append(struct __test_metadata *_metadata,
 }
 
 static void delete_row_file(struct __test_metadata *_metadata,
-			    FIXTURE_DATA(ext4_short_write) *self,
+			    struct scratch_fs *self,
 			    const char *name)
 {
-	char path[192];
+	char path[320];
 
 	snprintf(path, sizeof(path), "%s/%s", self->mnt, name);
-	EXPECT_EQ(0, unlink(path)) TH_LOG("unlink %s: %s", path,
-					   strerror(errno));
+	EXPECT_EQ(0, unlink(path))
+		TH_LOG("unlink %s: %s", path, strerror(errno));
 }
 
 static void run_row(struct __test_metadata *_metadata,
-		    FIXTURE_DATA(ext4_short_write) *self,
-		    const FIXTURE_VARIANT(ext4_short_write) *variant,
+		    struct scratch_fs *self,
 		    const struct scenario *sc)
 {
-	struct where w = { variant->name, sc->name, "write" };
+	struct where w = { self->name, sc->name, "write" };
 	struct user_buf u = { 0 };
 	long prefix, reach_end, ret;
 	struct rlimit old_rl, rl;
@@ -1021,7 +1052,7 @@ static void run_row(struct __test_metadata *_metadata,
 		long total = fill_and_append(_metadata, self, &m, fd, &err);
 		unsigned char *big;
 
-		CHECK_EQ(&w, "errno of the write that found the fs full",
+		check_eq(_metadata, &w, "errno of the write that found the fs full",
 			 ENOSPC, err);
 		/* keep the model small: compare only the first bytes */
 		big = realloc(m.data, m.pos + total + 1);
@@ -1031,11 +1062,11 @@ static void run_row(struct __test_metadata *_metadata,
 		model_result(self, &m, total);
 		check_data(_metadata, &w, fd, &m);
 		ASSERT_EQ(0, fsync(fd));
-		CHECK_EQ(&w, "delayed_allocation_blocks after fsync", 0,
+		check_eq(_metadata, &w, "delayed_allocation_blocks after fsync", 0,
 			 read_dab(self));
 		close(fd);
 		delete_row_file(_metadata, self, "filler");
-		remount_checked(_metadata, self, variant, sc->name);
+		remount_checked(_metadata, self, sc->name);
 		fd = open_row_file(self, sc->name, O_RDONLY);
 		ASSERT_LE(0, fd);
 		check_data(_metadata, &w, fd, &m);
@@ -1059,13 +1090,13 @@ static void run_row(struct __test_metadata *_metadata,
 	ret = issue_write(fd, &u, sc->kind, m.pos, prefix, m.count);
 	err = ret < 0 ? errno : 0;
 	m.exp_ret = prefix ? prefix : -EFAULT;
-	CHECK_EQ(&w, "write() return (bytes or -errno)", m.exp_ret,
+	check_eq(_metadata, &w, "write() return (bytes or -errno)", m.exp_ret,
 		 ret < 0 ? -err : ret);
 
 	if (sc->kind == F_FSIZE) {
 		ret = pwrite(fd, u.buf, 1, m.fault);
 		err = ret < 0 ? errno : 0;
-		CHECK_EQ(&w, "write at the RLIMIT_FSIZE limit (-errno)",
+		check_eq(_metadata, &w, "write at the RLIMIT_FSIZE limit (-errno)",
 			 -EFBIG, ret < 0 ? -err : ret);
 		ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &old_rl));
 		ret = prefix;
@@ -1075,20 +1106,21 @@ static void run_row(struct __test_metadata *_metadata,
 	ret = m.exp_ret;
 	model_result(self, &m, ret);
 	model_blocks(self, &m, ret, reach_end);
-	finish_row(_metadata, self, variant, &m, fd, true);
+	finish_row(_metadata, self, &m, fd, true);
 	free(m.data);
 }
 
 TEST_F_TIMEOUT(ext4_short_write, scenarios, 300)
 {
+	struct scratch_fs *fs = &self->fs;
 	unsigned int i;
 
-	TH_LOG("path %s: %s", path_rules[self->path].name,
-	       path_rules[self->path].source);
+	TH_LOG("path %s: %s", path_rules[fs->path].name,
+	       path_rules[fs->path].source);
 	for (i = 0; i < NR_SCENARIOS; i++) {
-		run_row(_metadata, self, variant, &scenarios[i]);
-		delete_row_file(_metadata, self, scenarios[i].name);
-		EXPECT_EQ(0, read_dab(self))
+		run_row(_metadata, fs, &scenarios[i]);
+		delete_row_file(_metadata, fs, scenarios[i].name);
+		EXPECT_EQ(0, read_dab(fs))
 			TH_LOG("%s: delayed_allocation_blocks after unlink",
 			       scenarios[i].name);
 	}
@@ -1114,7 +1146,7 @@ static struct fault_setting fault_settings[] = {
 	{ .file = "/sys/kernel/debug/fail_usercopy/verbose", .value = "0" },
 };
 
-#define NR_FAULT_SETTINGS (sizeof(fault_settings) / sizeof(fault_settings[0]))
+#define NR_FAULT_SETTINGS ARRAY_SIZE(fault_settings)
 
 static int fault_setup(void)
 {
@@ -1183,11 +1215,11 @@ static void check_invariants(struct __test_metadata *_metadata,
 		TH_LOG("%s/%s %s: returned %ld, more than the %ld readable bytes",
 		       w->variant, w->row, w->stage, ret, limit);
 	ASSERT_EQ(0, fstat(fd, &st));
-	CHECK_EQ(w, "st_size", m->pos + ret > m->old_size ?
+	check_eq(_metadata, w, "st_size", m->pos + ret > m->old_size ?
 		 m->pos + ret : m->old_size, st.st_size);
 	buf = malloc(ret + 1);
 	ASSERT_NE(NULL, buf);
-	CHECK_EQ(w, "bytes read back at pos", ret, pread(fd, buf, ret, m->pos));
+	check_eq(_metadata, w, "bytes read back at pos", ret, pread(fd, buf, ret, m->pos));
 	for (off = 0; off < ret; off++) {
 		if (buf[off] == pattern(m->pos + off, 2))
 			continue;
@@ -1201,11 +1233,10 @@ static void check_invariants(struct __test_metadata *_metadata,
 }
 
 static void sweep_row(struct __test_metadata *_metadata,
-		      FIXTURE_DATA(ext4_short_write) *self,
-		      const FIXTURE_VARIANT(ext4_short_write) *variant,
+		      struct scratch_fs *self,
 		      const struct scenario *sc, int nth_fd)
 {
-	struct where w = { variant->name, sc->name, "fail-nth" };
+	struct where w = { self->name, sc->name, "fail-nth" };
 	struct user_buf u = { 0 };
 	struct rlimit old_rl, rl;
 	char stage[48], nbuf[16];
@@ -1243,7 +1274,7 @@ static void sweep_row(struct __test_metadata *_metadata,
 		close(fd);
 		free(m.data);
 		delete_row_file(_metadata, self, sc->name);
-		CHECK_EQ(&w, "delayed_allocation_blocks after unlink", 0,
+		check_eq(_metadata, &w, "delayed_allocation_blocks after unlink", 0,
 			 read_dab(self));
 		if (_metadata->exit_code == KSFT_FAIL)
 			break;
@@ -1251,13 +1282,14 @@ static void sweep_row(struct __test_metadata *_metadata,
 	EXPECT_TRUE(!injected)
 		TH_LOG("%s/%s: fail-nth sweep did not converge in %d steps",
 		       w.variant, sc->name, FAIL_NTH_LIMIT);
-	remount_checked(_metadata, self, variant, sc->name);
+	remount_checked(_metadata, self, sc->name);
 	TH_LOG("%s/%s: %d fault points exercised", w.variant, sc->name,
 	       n - 2);
 }
 
 TEST_F_TIMEOUT(ext4_short_write, fail_nth, 1200)
 {
+	struct scratch_fs *fs = &self->fs;
 	unsigned int i;
 	int nth_fd;
 
@@ -1272,7 +1304,7 @@ TEST_F_TIMEOUT(ext4_short_write, fail_nth, 1200)
 	for (i = 0; i < NR_SCENARIOS; i++) {
 		if (scenarios[i].kind == F_ENOSPC)
 			continue;
-		sweep_row(_metadata, self, variant, &scenarios[i], nth_fd);
+		sweep_row(_metadata, fs, &scenarios[i], nth_fd);
 		if (_metadata->exit_code == KSFT_FAIL)
 			break;
 	}
