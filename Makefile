@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ext4 buffered-write short-write tests: lay them onto a kernel tree,
+# build, run. See README.md.
+#
+#   make kunit   [KDIR=...|TREE=default|6.12|rc|iomap] [FILTER=glob] [ARCH=um]
+#   make check   every check of the project; ends with "N passed, N failed"
+#   make selftest, install KDIR=..., uninstall KDIR=..., bench, tree
+
+IWT	:= scripts/ext4-iwt
+export KDIR TREE SERIES FILTER ARCH BUILD_DIR
+
+KUNIT_ARGS :=
+ifneq ($(JSON),)
+KUNIT_ARGS += --json=$(JSON)
+endif
+ifneq ($(JUNIT),)
+KUNIT_ARGS += --junit=$(JUNIT)
+endif
+
+.PHONY: kunit check selftest install uninstall bench tree
+
+kunit:
+	$(IWT) kunit $(KUNIT_ARGS)
+
+check:
+	$(IWT) check
+
+selftest:
+	$(IWT) selftest
+
+install:
+	$(IWT) install
+
+uninstall:
+	$(IWT) uninstall
+
+tree:
+	@$(IWT) tree
+
+bench:
+	scripts/bench
