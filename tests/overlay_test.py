@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+#
+# Host test of the overlay: install/uninstall round trips on a copy of a
+# real kernel tree's files (git and plain), idempotence, and refusals that
+# leave the tree untouched.
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+IWT = os.path.join(REPO, 'scripts', 'ext4-iwt')
+# The files of a tree that the overlay reads or edits, plus neighbours.
+TREE_FILES = ['Makefile', 'Kconfig', '.gitignore', 'fs/ext4/Kconfig',
+	      'fs/ext4/Makefile', 'fs/ext4/inode.c', 'fs/ext4/ext4.h',
+	      'tools/testing/kunit/kunit.py',
+	      'tools/testing/selftests/Makefile',
+	      'tools/testing/selftests/kselftest_harness.h']
+
+results = []
+
+
+def check(ok, what, detail=''):
+	results.append(ok)
+	n = len(results)
+	print(f'{"ok" if ok else "not ok"} {n} - {what}' +
+	      ('' if ok or not detail else f': {detail}'), flush=True)
+
+
+def iwt(*args, kdir):
+	return subprocess.run([IWT] + list(args) + ['--kdir', kdir],
+			      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+			      text=True)
+
+
+def snapshot(top):
+	"""Every file's bytes, mode and mtime, and every directory."""
+	snap = {}
+	for d, dirs, files in os.walk(top):
+		if '.git' in dirs:
+			dirs.remove('.git')
+		snap[os.path.relpath(d, top) + '/'] = None
+		for f in files:
+			p = os.path.join(d, f)
+			st = os.lstat(p)
+			snap[os.path.relpath(p, top)] = (
+				hashlib.sha256(open(p, 'rb').read()).hexdigest(),
+				st.st_mode, st.st_mtime_ns)
+	return snap
+
+
+def diff(a, b):
+	keys = sorted(set(a) | set(b))
+	return [k for k in keys if a.get(k, 'absent') != b.get(k, 'absent')]
+
+
+def git(tree, *args):
+	return subprocess.run(['git', '-C', tree] + list(args), check=True,
+			      stdout=subprocess.PIPE, text=True,
+			      env=dict(os.environ, GIT_AUTHOR_NAME='t',
+				       GIT_AUTHOR_EMAIL='t@localhost',
+				       GIT_COMMITTER_NAME='t',
+				       GIT_COMMITTER_EMAIL='t@localhost')).stdout
+
+
+def copy_tree(src, dst):
+	"""The tree's files, without any overlay laid on the tree itself."""
+	for rel in TREE_FILES + ['.ext4-iwt-overlay']:
+		if os.path.exists(os.path.join(src, rel)):
+			os.makedirs(os.path.dirname(os.path.join(dst, rel)),
+				    exist_ok=True)
+			shutil.copy2(os.path.join(src, rel), os.path.join(dst, rel))
+	r = iwt('uninstall', kdir=dst)
+	if r.returncode:
+		raise SystemExit(f'cannot strip the overlay from the copy: {r.stdout}')
+
+
+def make_git(tree):
+	gi = os.path.join(tree, '.gitignore')
+	text = open(gi).read()
+	cut = text.find('# Debian packaging')
+	if cut >= 0:	# Debian's block ignores every top-level file
+		open(gi, 'w').write(text[:cut])
+	git(tree, 'init', '-q')
+	git(tree, 'add', '-A')
+	git(tree, 'commit', '-q', '-m', 'base')
+	listed = git(tree, 'ls-files').split()
+	check('fs/ext4/Kconfig' in listed and 'Makefile' in listed,
+	      'the git copy tracks the top-level and ext4 files',
+	      f'{len(listed)} files tracked')
+
+
+def round_trip(tree, kind):
+	before = snapshot(tree)
+	r = iwt('install', kdir=tree)
+	check(r.returncode == 0, f'{kind}: install succeeds', r.stdout.strip())
+	once = snapshot(tree)
+	laid = [k for k in diff(before, once)]
+	want = ['fs/ext4/iomap_write_test.c', 'fs/ext4/Kconfig.test',
+		'fs/ext4/Kconfig', 'fs/ext4/Makefile']
+	check(all(w in laid for w in want), f'{kind}: install lays the suite '
+	      'and hooks it into Kconfig and Makefile', f'changed: {laid}')
+	kconfig = open(os.path.join(tree, 'fs/ext4/Kconfig')).read()
+	check(kconfig.count('source "fs/ext4/Kconfig.test"') == 1,
+	      f'{kind}: exactly one source line in fs/ext4/Kconfig')
+	r = iwt('install', kdir=tree)
+	twice = snapshot(tree)
+	check(r.returncode == 0 and not diff(once, twice),
+	      f'{kind}: installing twice is installing once',
+	      f'{diff(once, twice)} {r.stdout.strip()}')
+	r = iwt('uninstall', kdir=tree)
+	after = snapshot(tree)
+	changed = [k for k in diff(before, after)
+		   if after.get(k) is None or before.get(k) is None or
+		   before[k][:2] != after[k][:2]]
+	check(r.returncode == 0 and not changed,
+	      f'{kind}: uninstall restores every byte and mode',
+	      f'{changed} {r.stdout.strip()}')
+	r = iwt('uninstall', kdir=tree)
+	check(r.returncode == 0 and not diff(after, snapshot(tree)),
+	      f'{kind}: uninstall without an overlay changes nothing')
+
+
+def refuses(tree, why, expect):
+	before = snapshot(tree)
+	r = iwt('install', kdir=tree)
+	lines = r.stdout.strip().splitlines()
+	check(r.returncode != 0 and len(lines) == 1 and expect in r.stdout and
+	      not diff(before, snapshot(tree)),
+	      f'install refuses {why} with one line and no change',
+	      f'exit {r.returncode}: {r.stdout.strip()}')
+
+
+def main():
+	src = subprocess.run([IWT, 'tree'], stdout=subprocess.PIPE, text=True)
+	src = src.stdout.strip()
+	if src and not os.path.isfile(os.path.join(src, 'fs/ext4/Kconfig')):
+		src = ''
+	with tempfile.TemporaryDirectory() as tmp:
+		if not src:
+			check(False, 'a cached kernel tree to copy (make tree)')
+			return
+		plain = os.path.join(tmp, 'plain')
+		copy_tree(src, plain)
+		round_trip(plain, 'plain tree')
+
+		repo = os.path.join(tmp, 'git')
+		copy_tree(src, repo)
+		make_git(repo)
+		round_trip(repo, 'git tree')
+		iwt('install', kdir=repo)
+		iwt('uninstall', kdir=repo)
+		status = git(repo, 'status', '--porcelain')
+		check(status == '', 'git tree: git status is clean after a '
+		      'round trip', status)
+
+		empty = os.path.join(tmp, 'empty')
+		os.makedirs(empty)
+		open(os.path.join(empty, 'Makefile'), 'w').write('all:\n')
+		refuses(empty, 'a directory that is no kernel tree',
+			'not a kernel tree')
+
+		mk = os.path.join(repo, 'fs/ext4/Makefile')
+		orig = open(mk).read()
+		open(mk, 'w').write(orig.replace('obj-$(CONFIG_EXT4_FS) += ext4.o',
+						 'obj-y += ext4.o'))
+		refuses(repo, 'a Makefile without its anchor line', 'lacks')
+		open(mk, 'w').write(orig)
+
+		planted = os.path.join(repo, 'fs/ext4/iomap_write_test.c')
+		open(planted, 'w').write('/* the user\'s own file */\n')
+		refuses(repo, 'a tree that already has one of its files',
+			'not ours')
+		os.unlink(planted)
+
+
+if __name__ == '__main__':
+	main()
+	failed = results.count(False)
+	print(f'{len(results) - failed} passed, {failed} failed')
+	sys.exit(1 if failed else 0)
