@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The differences between the kernels the iomap write KUnit test runs on
+ * (6.12 LTS and 7.x), all in one place. A submission upstream drops this
+ * file and keeps the newest branch of each helper.
+ */
+#ifndef _EXT4_IOMAP_WRITE_TEST_COMPAT_H
+#define _EXT4_IOMAP_WRITE_TEST_COMPAT_H
+
+#include <kunit/test.h>
+#include <linux/fs.h>
+#include <linux/namei.h>
+#include <linux/version.h>
+
+/* kern_path_create() became start_creating_path() in 6.18. */
+static inline struct dentry *iwt_start_creating(const char *name,
+						struct path *path)
+{
+#if KERNEL_VERSION(6, 18, 0) <= LINUX_VERSION_CODE
+	return start_creating_path(AT_FDCWD, name, path, 0);
+#else
+	return kern_path_create(AT_FDCWD, name, path, 0);
+#endif
+}
+
+static inline void iwt_end_creating(struct path *path, struct dentry *dentry)
+{
+#if KERNEL_VERSION(6, 18, 0) <= LINUX_VERSION_CODE
+	end_creating_path(path, dentry);
+#else
+	done_path_create(path, dentry);
+#endif
+}
+
+/* vfs_mknod() grew a delegated-inode argument in 6.19. */
+static inline int iwt_mknod(struct inode *dir, struct dentry *dentry, dev_t dev)
+{
+#if KERNEL_VERSION(6, 19, 0) <= LINUX_VERSION_CODE
+	return vfs_mknod(&nop_mnt_idmap, dir, dentry, S_IFBLK | 0600, dev, NULL);
+#else
+	return vfs_mknod(&nop_mnt_idmap, dir, dentry, S_IFBLK | 0600, dev);
+#endif
+}
+
+/*
+ * ->generate_params() is passed the test since 6.18, which also brought
+ * KUNIT_CASE_PARAM_WITH_INIT(): IWT_GEN_ARGS is its parameter list.
+ */
+#ifdef KUNIT_CASE_PARAM_WITH_INIT
+#define IWT_GEN_ARGS	struct kunit *test, const void *prev, char *desc
+#else
+#define IWT_GEN_ARGS	const void *prev, char *desc
+#endif
+
+#endif /* _EXT4_IOMAP_WRITE_TEST_COMPAT_H */
