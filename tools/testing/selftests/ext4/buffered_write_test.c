@@ -573,6 +573,7 @@ FIXTURE_TEARDOWN(ext4_short_write)
 
 struct model {
 	const struct scenario *sc;
+	long bs;		/* block size, for messages */
 	long pos;		/* write position */
 	long fault;		/* first unreadable file offset */
 	long count;		/* bytes asked for */
@@ -755,7 +756,7 @@ static void check_data(struct __test_metadata *_metadata,
 		       const struct where *w, int fd, const struct model *m)
 {
 	unsigned char *buf = malloc(m->size + 1);
-	long off, bad = 0;
+	long off, bad = 0, first = -1, last = -1;
 	ssize_t n;
 
 	ASSERT_NE(NULL, buf);
@@ -769,7 +770,14 @@ static void check_data(struct __test_metadata *_metadata,
 				TH_LOG("%s/%s %s: byte at offset %ld: expected %#x, seen %#x",
 				       w->variant, w->row, w->stage, off,
 				       m->data[off], buf[off]);
+		if (first < 0)
+			first = off;
+		last = off;
 	}
+	if (bad > MAX_LOGGED)
+		TH_LOG("%s/%s %s: %ld bytes differ in [%ld, %ld] (blocks %ld-%ld)",
+		       w->variant, w->row, w->stage, bad, first, last,
+		       first / m->bs, last / m->bs);
 	free(buf);
 }
 
@@ -931,6 +939,7 @@ static int prepare_file(struct __test_metadata *_metadata,
 
 	memset(m, 0, sizeof(*m));
 	m->sc = sc;
+	m->bs = self->bs;
 	m->old_size = size;
 	m->data = calloc(1, MAX_FILE_BYTES);
 	for (off = 0; off < init; off++)
