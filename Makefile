@@ -39,4 +39,4 @@ tree:
 	@$(IWT) tree
 
 bench:
-	scripts/bench
+	$(IWT) bench

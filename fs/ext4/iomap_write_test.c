@@ -42,6 +42,16 @@
 #define IWT_FS_BYTES		(8ULL << 20)
 #define IWT_FILE		"f"
 
+static char *plant = "";
+module_param(plant, charp, 0444);
+MODULE_PARM_DESC(plant,
+		 "harness self-tests only: \"fail\" fails the first round-trip case midway; \"swap-paths\" holds each write path to the other's semantics");
+
+static bool iwt_planted(const char *what)
+{
+	return plant && !strcmp(plant, what);
+}
+
 /* --------------------------------------------------------------------
  * What a case runs on: a geometry and a write path.
  */
@@ -194,18 +204,40 @@ static int iwt_mkfs_write(void *ctx, u64 offset, const void *buf, size_t len)
 	return ret == len ? 0 : -EIO;
 }
 
-static struct file *iwt_open_ramdisk(struct kunit *test)
+/* Holder of our exclusive opens of the ramdisk. */
+static char iwt_holder;
+
+static struct file *iwt_bdev_open(void)
 {
 	struct file *bdev;
 
 	bdev = bdev_file_open_by_dev(IWT_RAMDISK, BLK_OPEN_READ | BLK_OPEN_WRITE,
-				     NULL, NULL);
+				     &iwt_holder, NULL);
 	if (IS_ERR(bdev) && PTR_ERR(bdev) == -ENXIO) {
 		request_module("brd");
 		bdev = bdev_file_open_by_dev(IWT_RAMDISK,
 					     BLK_OPEN_READ | BLK_OPEN_WRITE,
-					     NULL, NULL);
+					     &iwt_holder, NULL);
 	}
+	return bdev;
+}
+
+/**
+ * iwt_open_ramdisk() - claim the ramdisk exclusively
+ * @test: the running case
+ *
+ * The exclusive claim doubles as the isolation check: it fails with
+ * -EBUSY while an earlier case's filesystem still holds the ramdisk.
+ *
+ * Return: the open ramdisk; the case is skipped when there is none.
+ */
+static struct file *iwt_open_ramdisk(struct kunit *test)
+{
+	struct file *bdev = iwt_bdev_open();
+
+	if (IS_ERR(bdev) && PTR_ERR(bdev) == -EBUSY)
+		KUNIT_FAIL_AND_ABORT(test, "/dev/ram0 is still claimed: %s",
+				     "an earlier case left it mounted");
 	if (IS_ERR(bdev))
 		kunit_skip(test, "no brd ramdisk /dev/ram0 (%ld): needs BLK_DEV_RAM",
 			   PTR_ERR(bdev));
@@ -222,9 +254,7 @@ static void iwt_close(struct file *file)
 /* Action: drop the ramdisk's pages, so the next case starts from nothing. */
 static void iwt_wipe_ramdisk(void *unused)
 {
-	struct file *file = bdev_file_open_by_dev(IWT_RAMDISK,
-						  BLK_OPEN_READ | BLK_OPEN_WRITE,
-						  NULL, NULL);
+	struct file *file = iwt_bdev_open();
 	struct block_device *bdev;
 
 	if (IS_ERR(file))
@@ -395,7 +425,8 @@ static void iwt_mount(struct iwt_fs *fs)
 	int ret = iwt_try_mount(fs, options);
 
 	if (ret == -EINVAL && fs->env->mode->path == IWT_IOMAP)
-		kunit_skip(test, "%s", "no iomap buffered write path: mount option buffered_iomap rejected");
+		kunit_skip(test, "no iomap buffered write path: %s",
+			   "mount option buffered_iomap rejected");
 	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "mount -o %s of %s", options,
 			    fs->env->geo->name);
 }
@@ -585,9 +616,9 @@ static void iwt_expect_data(struct iwt_fs *fs, struct file *file, loff_t pos,
 		u8 want = seed < 0 ? 0 : iwt_pattern(pos + i, seed);
 
 		if (buf[i] != want) {
-			KUNIT_FAIL(test, "byte at offset %lld (block %lld) %s: %s 0x%02x, saw 0x%02x",
+			KUNIT_FAIL(test, "byte at offset %lld (block %lld) %s: %s %#04x, %s %#04x",
 				   pos + i, (pos + i) >> fs->sb->s_blocksize_bits,
-				   when, "expected", want, buf[i]);
+				   when, "expected", want, "saw", buf[i]);
 			break;
 		}
 	}
@@ -664,6 +695,73 @@ static void iwt_finish(struct iwt_fs *fs)
 	kunit_mark_skipped(test, "%s", iwt_known_issues[__ffs(fs->known)]);
 }
 
+static void iwt_read_disk(struct kunit *test, struct file *bdev, loff_t pos,
+			  void *buf, size_t len)
+{
+	KUNIT_ASSERT_EQ_MSG(test, kernel_read(bdev, buf, len, &pos), (ssize_t)len,
+			    "read of %zu bytes at byte %lld of the ramdisk", len, pos);
+}
+
+/**
+ * iwt_check_disk() - the unmounted filesystem is clean and all free again
+ * @fs: the case's filesystem, unmounted
+ *
+ * Reads the superblock, the group descriptors and every block bitmap from
+ * the ramdisk: the superblock's free count, each group's free count and
+ * the zero bits of its bitmap must all say what the formatter made.
+ */
+static void iwt_check_disk(struct iwt_fs *fs)
+{
+	struct kunit *test = fs->test;
+	const struct ext4_iwt_mkfs_layout *l = &fs->layout;
+	unsigned int ratio = fs->env->geo->cluster_ratio;
+	struct file *bdev = iwt_open_ramdisk(test);
+	struct ext4_super_block *es;
+	struct ext4_group_desc *gd;
+	u64 clusters = l->clusters, gd_free = 0, bits_free = 0;
+	u32 cpg, bs, g, bit;
+	u8 *bitmap;
+
+	es = kunit_kmalloc(test, sizeof(*es), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, es);
+	iwt_read_disk(test, bdev, 1024, es, sizeof(*es));
+	bs = 1024U << le32_to_cpu(es->s_log_block_size);
+	cpg = le32_to_cpu(es->s_clusters_per_group);
+	KUNIT_EXPECT_EQ_MSG(test, le16_to_cpu(es->s_state) & (EXT4_VALID_FS | EXT4_ERROR_FS),
+			    EXT4_VALID_FS, "s_state on disk after unmount");
+	KUNIT_EXPECT_EQ_MSG(test, le32_to_cpu(es->s_error_count), 0, "s_error_count on disk");
+	KUNIT_EXPECT_EQ_MSG(test, le32_to_cpu(es->s_free_blocks_count_lo), (u32)l->free_blocks,
+			    "s_free_blocks_count on disk after unmount");
+
+	gd = kunit_kmalloc(test, l->groups * EXT4_MIN_DESC_SIZE, GFP_KERNEL);
+	bitmap = kunit_kmalloc(test, bs, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, gd);
+	KUNIT_ASSERT_NOT_NULL(test, bitmap);
+	iwt_read_disk(test, bdev, (loff_t)(l->first_data_block + 1) * bs, gd,
+		      l->groups * EXT4_MIN_DESC_SIZE);
+	for (g = 0; g < l->groups; g++) {
+		struct ext4_group_desc *d = (void *)gd + g * EXT4_MIN_DESC_SIZE;
+		u32 in_group = min_t(u64, cpg, clusters - (u64)g * cpg);
+		u32 zeros = 0;
+
+		iwt_read_disk(test, bdev,
+			      (loff_t)le32_to_cpu(d->bg_block_bitmap_lo) * bs,
+			      bitmap, bs);
+		for (bit = 0; bit < in_group; bit++)
+			zeros += !test_bit_le(bit, bitmap);
+		KUNIT_EXPECT_EQ_MSG(test, zeros, (u32)le16_to_cpu(d->bg_free_blocks_count_lo),
+				    "group %u: zero bits in its block bitmap vs its free count",
+				    g);
+		gd_free += le16_to_cpu(d->bg_free_blocks_count_lo);
+		bits_free += zeros;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, bits_free, l->free_clusters,
+			    "free clusters in the bitmaps after unmount vs at mkfs");
+	KUNIT_EXPECT_EQ_MSG(test, gd_free * ratio, l->free_blocks,
+			    "free blocks in the group descriptors vs at mkfs");
+	iwt_close(bdev);
+}
+
 /* --------------------------------------------------------------------
  * The cases.
  */
@@ -685,6 +783,9 @@ static void iwt_fixture_roundtrip(struct kunit *test)
 	ubuf = iwt_user_buf(test, full, 0, 1);
 	ret = iwt_write(file, ubuf, full, 0);
 	KUNIT_ASSERT_EQ_MSG(test, ret, (ssize_t)full, "full write at offset 0");
+	if (iwt_planted("fail") && fs->env == iwt_envs)
+		KUNIT_FAIL_AND_ABORT(test, "planted failure (plant=fail) with %s",
+				     "a file open and the filesystem mounted");
 
 	/* Ask for two more blocks than the source has: a real short copy. */
 	ubuf = iwt_user_buf(test, part, full, 1);
@@ -707,6 +808,8 @@ static void iwt_fixture_roundtrip(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, iwt_free_clusters(fs), fs->base_free,
 			    "free clusters once the file is gone");
 	iwt_expect_clean(fs);
+	iwt_unmount(fs);
+	iwt_check_disk(fs);
 }
 
 /* --------------------------------------------------------------------
@@ -905,7 +1008,7 @@ static void iwt_expectation(const struct iwt_env *env, struct inode *inode,
 {
 	unsigned int bits = inode->i_blkbits;
 	loff_t end = pos + asked;
-	bool iomap = env->mode->path == IWT_IOMAP;
+	bool iomap = (env->mode->path == IWT_IOMAP) != iwt_planted("swap-paths");
 	struct folio *folio;
 
 	/* The folio that took the short copy bounds the stale range. */
@@ -1006,18 +1109,46 @@ static void iwt_drop_cache(struct iwt_fs *fs, struct file *file)
 }
 
 /**
+ * iwt_quota_reserved() - quota's view of an inode's reservation
+ * @inode: the inode
+ *
+ * dquot_reserve_block() accounts reserved space in i_reserved_quota even
+ * while no quota is turned on.
+ *
+ * Return: reserved bytes, or -1 without CONFIG_QUOTA.
+ */
+static s64 iwt_quota_reserved(struct inode *inode)
+{
+#ifdef CONFIG_QUOTA
+	return EXT4_I(inode)->i_reserved_quota;
+#else
+	return -1;
+#endif
+}
+
+/**
  * iwt_check_reservations() - the delalloc counters agree with each other
  * @fs: the case's filesystem
  * @file: the only file with data
  * @when: what happened before, for the failure message
  *
  * Reserved clusters of the only file equal the filesystem's dirty clusters
- * beyond the baseline; without delalloc nothing is ever reserved.
+ * beyond the baseline and quota's reserved bytes; without delalloc nothing
+ * is ever reserved.
  */
 static void iwt_check_reservations(struct iwt_fs *fs, struct file *file,
 				   const char *when)
 {
-	unsigned int reserved = EXT4_I(file_inode(file))->i_reserved_data_blocks;
+	struct inode *inode = file_inode(file);
+	unsigned int reserved = EXT4_I(inode)->i_reserved_data_blocks;
+	unsigned int cbits = ilog2(fs->env->geo->cluster_ratio);
+	s64 quota = iwt_quota_reserved(inode);
+
+	if (quota >= 0)
+		KUNIT_EXPECT_EQ_MSG(fs->test, quota,
+				    (s64)reserved << (inode->i_blkbits + cbits),
+				    "quota reserved bytes vs i_reserved_data_blocks %s",
+				    when);
 
 	KUNIT_EXPECT_EQ_MSG(fs->test, iwt_dirty_clusters(fs) - fs->base_dirty,
 			    (s64)reserved,
