@@ -55,6 +55,8 @@
 #define FAIL_NTH_LIMIT		2000
 #define MAX_EXTENTS		256
 #define MAX_LOGGED		4
+#define POISON			0xa5
+#define POISON_BYTES		(512UL << 10)
 
 /* ---- what a block can be, and in which stage it is looked at ---- */
 
@@ -821,7 +823,7 @@ static void check_data(struct __test_metadata *_metadata,
 		       const struct where *w, int fd, const struct model *m)
 {
 	unsigned char *buf = malloc(m->size + 1);
-	long off, bad = 0, first = -1, last = -1;
+	long off, bad = 0, first = -1, last = -1, poisoned = 0;
 	ssize_t n;
 
 	ASSERT_NE(NULL, buf);
@@ -838,11 +840,15 @@ static void check_data(struct __test_metadata *_metadata,
 		if (first < 0)
 			first = off;
 		last = off;
+		poisoned += buf[off] == POISON;
 	}
-	if (bad > MAX_LOGGED)
+	if (bad)
 		TH_LOG("%s/%s %s: %ld bytes differ in [%ld, %ld] (blocks %ld-%ld)",
 		       w->variant, w->row, w->stage, bad, first, last,
 		       first / m->bs, last / m->bs);
+	if (poisoned)
+		TH_LOG("%s/%s %s: %ld of them are %#x: freed memory, never zeroed",
+		       w->variant, w->row, w->stage, poisoned, POISON);
 	free(buf);
 }
 
@@ -1034,12 +1040,44 @@ static void model_result(struct scratch_fs *self,
 		m->nblocks = MAX_FILE_BYTES / self->bs;
 }
 
+/* Block states as letters: W written, U unwritten, D delalloc, . hole. */
+static const char *block_map(const enum bstate *st, long nblocks,
+			     char *out)
+{
+	static const char letter[] = {
+		[B_HOLE] = '.', [B_DELALLOC] = 'D', [B_UNWRITTEN] = 'U',
+		[B_WRITTEN] = 'W', [B_UNKNOWN] = '?',
+	};
+	long b;
+
+	for (b = 0; b < nblocks; b++)
+		out[b] = letter[st[b]];
+	out[b] = '\0';
+	return out;
+}
+
+/* The per-path outcome a row asserts, so runs on two paths compare. */
+static void show_row(struct scratch_fs *self, const struct model *m)
+{
+	char map[NR_STAGES][MAX_FILE_BYTES / 1024 + 1];
+	int s;
+
+	for (s = 0; s < NR_STAGES; s++)
+		block_map(m->st[s], m->nblocks, map[s]);
+	note("%s/%s: returned %ld; blocks W/U/D/. write %s fsync %s remount %s; dab %ld",
+	     self->name, m->sc->name, m->exp_ret, map[AFTER_WRITE],
+	     map[AFTER_FSYNC], map[AFTER_REMOUNT],
+	     model_dab(self, m->st[AFTER_WRITE], m->nblocks));
+}
+
 static void finish_row(struct __test_metadata *_metadata,
 		       struct scratch_fs *self,
 		       struct model *m, int fd, bool exact)
 {
 	char name[160];
 
+	if (exact)
+		show_row(self, m);
 	check_stage(_metadata, self, fd, m, AFTER_WRITE, exact);
 	ASSERT_EQ(0, fsync(fd));
 	check_stage(_metadata, self, fd, m, AFTER_FSYNC, exact);
@@ -1055,6 +1093,30 @@ static void finish_row(struct __test_metadata *_metadata,
 	ASSERT_LE(0, fd);
 	check_stage(_metadata, self, fd, m, AFTER_REMOUNT, exact);
 	close(fd);
+}
+
+/*
+ * Leave POISON in the pages the allocator hands out next: page cache of
+ * a file that is dropped unwritten.  A folio the write allocates then
+ * starts with POISON, not zeros, so bytes the kernel neither copied nor
+ * zeroed show up (no init_on_alloc/init_on_free assumed).
+ */
+static void poison_free_pages(struct __test_metadata *_metadata,
+			      struct scratch_fs *self)
+{
+	char *buf = malloc(POISON_BYTES), path[320];
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	memset(buf, POISON, POISON_BYTES);
+	fd = open_row_file(self, "poison", O_RDWR | O_CREAT | O_TRUNC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ((ssize_t)POISON_BYTES, write(fd, buf, POISON_BYTES));
+	EXPECT_EQ(0, ftruncate(fd, 0));
+	close(fd);
+	free(buf);
+	snprintf(path, sizeof(path), "%s/poison", self->mnt);
+	EXPECT_EQ(0, unlink(path));
 }
 
 /* Fill the file system, then append until it is full. */
@@ -1158,6 +1220,7 @@ static void run_row(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(0, make_user_buf(self, &u, sc->kind, m.pos, prefix,
 				   m.count));
+	poison_free_pages(_metadata, self);
 	reach_end = m.pos + m.count;
 	if (sc->kind == F_FSIZE) {
 		ASSERT_EQ(0, getrlimit(RLIMIT_FSIZE, &old_rl));
