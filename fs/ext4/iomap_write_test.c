@@ -737,7 +737,8 @@ static void iwt_check_disk(struct iwt_fs *fs)
 	bitmap = kunit_kmalloc(test, bs, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, gd);
 	KUNIT_ASSERT_NOT_NULL(test, bitmap);
-	iwt_read_disk(test, bdev, (loff_t)(l->first_data_block + 1) * bs, gd,
+	/* The descriptors start in the block after the superblock's. */
+	iwt_read_disk(test, bdev, (loff_t)(1024 / bs + 1) * bs, gd,
 		      l->groups * EXT4_MIN_DESC_SIZE);
 	for (g = 0; g < l->groups; g++) {
 		struct ext4_group_desc *d = (void *)gd + g * EXT4_MIN_DESC_SIZE;
@@ -891,14 +892,17 @@ enum iwt_kind {
  * @kind: where it writes
  * @copy: bytes the source lets copy_from_user() read, as a function of
  *	the block size (so one row fits every geometry)
- * @fsize_limit: RLIMIT_FSIZE to apply, relative to the write position
- *	(0: none); the source is then fully mapped
+ * @fsize_limit: RLIMIT_FSIZE stops the write where the copy would; the
+ *	source is then fully mapped
+ * @skew: blocks added to the write position, so that with blocks smaller
+ *	than a page the write starts inside a folio
  */
 struct iwt_scenario {
 	const char *name;
 	enum iwt_kind kind;
 	size_t (*copy)(unsigned int bs);
 	bool fsize_limit;
+	unsigned int skew;
 };
 
 static size_t iwt_at_first_byte(unsigned int bs) { return 0; }
@@ -912,7 +916,9 @@ static const struct iwt_scenario iwt_scenarios[] = {
 	{ "append/fault@block",	       IWT_APPEND,	 iwt_at_block },
 	{ "append/fault@folio",	       IWT_APPEND,	 iwt_at_folio },
 	{ "append/rlimit-fsize",       IWT_APPEND,	 iwt_at_mid_block, true },
+	{ "append@in-folio/fault@mid-block", IWT_APPEND, iwt_at_mid_block, .skew = 1 },
 	{ "hole/fault@mid-block",      IWT_HOLE_IN_SIZE, iwt_at_mid_block },
+	{ "hole@in-folio/fault@mid-block", IWT_HOLE_IN_SIZE, iwt_at_mid_block, .skew = 1 },
 	{ "overwrite/fault@mid-block", IWT_OVERWRITE,	 iwt_at_mid_block },
 };
 
@@ -1188,6 +1194,36 @@ static ssize_t iwt_limited_write(struct file *file, unsigned long ubuf,
 	return ret;
 }
 
+/* What freed pages hold, so that data nobody wrote cannot pass for zeros. */
+#define IWT_POISON		0xa5
+#define IWT_POISON_PAGES	64
+
+/**
+ * iwt_poison_free_pages() - fill pages the next allocations will reuse
+ * @test: the running case
+ *
+ * Order-0 pages go back to the head of the per-CPU free list, so the page
+ * cache folios of the write that follows are likely to be these: a byte
+ * that no one wrote or zeroed reads back as %IWT_POISON, not as 0.
+ */
+static void iwt_poison_free_pages(struct kunit *test)
+{
+	struct page **pages;
+	unsigned int i;
+
+	pages = kunit_kcalloc(test, IWT_POISON_PAGES, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	for (i = 0; i < IWT_POISON_PAGES; i++) {
+		pages[i] = alloc_page(GFP_KERNEL);
+		if (pages[i])
+			memset(page_address(pages[i]), IWT_POISON, PAGE_SIZE);
+	}
+	for (i = 0; i < IWT_POISON_PAGES; i++)
+		if (pages[i])
+			__free_page(pages[i]);
+	kunit_kfree(test, pages);
+}
+
 /*
  * One short write, checked after the write, after fsync, after the page
  * cache is dropped, and once the file is gone.
@@ -1200,7 +1236,7 @@ static void iwt_short_write(struct kunit *test)
 	struct file *file = iwt_open(fs, IWT_FILE);
 	struct inode *inode = file_inode(file);
 	unsigned int bits = inode->i_blkbits, bs = 1U << bits;
-	loff_t pos = IWT_POS_BLOCKS * bs, size = IWT_SIZE_BLOCKS * bs;
+	loff_t pos = (IWT_POS_BLOCKS + sc->skew) * bs, size = IWT_SIZE_BLOCKS * bs;
 	size_t copy = sc->copy(bs), asked = copy + IWT_EXTRA_BLOCKS * bs;
 	loff_t new_size, disk_size, tail_end;
 	struct iwt_expect e;
@@ -1211,6 +1247,7 @@ static void iwt_short_write(struct kunit *test)
 	iwt_prepare(fs, file, sc, size);
 	if (sc->kind == IWT_APPEND)
 		size = 0;
+	iwt_poison_free_pages(test);
 	if (sc->fsize_limit) {
 		ubuf = iwt_user_buf(test, asked, pos, 1);
 		ret = iwt_limited_write(file, ubuf, asked, pos, pos + copy);
