@@ -18,7 +18,6 @@
 #include <kunit/test.h>
 #include <kunit/resource.h>
 #include <linux/blkdev.h>
-#include <linux/delay.h>
 #include <linux/fiemap.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -39,7 +38,8 @@
 /* brd's /dev/ram0; the ramdisk size is CONFIG_BLK_DEV_RAM_SIZE. */
 #define IWT_RAMDISK		MKDEV(RAMDISK_MAJOR, 0)
 #define IWT_NODE		"/ext4-iwt-ram0"
-#define IWT_FS_BYTES		(8ULL << 20)
+/* Room for the cases' files beside the journal, if any. */
+#define IWT_DATA_BYTES		(2ULL << 20)
 #define IWT_FILE		"f"
 /* What freed pages hold, so that data nobody wrote cannot pass for zeros. */
 #define IWT_POISON		0xa5
@@ -293,15 +293,18 @@ static void iwt_format(struct iwt_fs *fs)
 		.block_size = geo->block_size,
 		.cluster_ratio = geo->cluster_ratio,
 		.journal = geo->journal,
-		.fs_bytes = IWT_FS_BYTES,
+		.fs_bytes = IWT_DATA_BYTES,
 	};
 	struct file *bdev = iwt_open_ramdisk(test);
 	int ret;
 
-	if (bdev_nr_bytes(file_bdev(bdev)) < IWT_FS_BYTES) {
+	/* Small filesystems format, prime and mount quickly. */
+	if (geo->journal)
+		p.fs_bytes += (u64)EXT4_IWT_MKFS_MIN_JOURNAL * geo->block_size;
+	if (bdev_nr_bytes(file_bdev(bdev)) < p.fs_bytes) {
 		iwt_close(bdev);
 		kunit_skip(test, "ramdisk smaller than %llu bytes: raise BLK_DEV_RAM_SIZE",
-			   IWT_FS_BYTES);
+			   p.fs_bytes);
 	}
 	ret = kunit_add_action_or_reset(test, iwt_wipe_ramdisk, NULL);
 	if (ret) {
@@ -315,6 +318,11 @@ static void iwt_format(struct iwt_fs *fs)
 	iwt_close(bdev);
 	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "formatting %s failed", geo->name);
 }
+
+/* Whether a buffered_iomap mount was rejected: this tree has no iomap path. */
+static bool iwt_no_iomap;
+#define IWT_NO_IOMAP \
+	"no iomap buffered write path: mount option buffered_iomap rejected"
 
 static const char *iwt_mount_options(const struct iwt_mode *mode)
 {
@@ -334,7 +342,8 @@ static struct vfsmount *iwt_kern_mount(const char *options)
 		return ERR_PTR(-ENODEV);
 	/* Mount options are parsed in place: pass a private copy. */
 	data = kstrdup(options, GFP_KERNEL);
-	mnt = data ? vfs_kern_mount(type, 0, IWT_NODE, data) : ERR_PTR(-ENOMEM);
+	mnt = data ? vfs_kern_mount(type, SB_KERNMOUNT, IWT_NODE, data) :
+		     ERR_PTR(-ENOMEM);
 	kfree(data);
 	module_put(type->owner);
 	return mnt;
@@ -381,27 +390,21 @@ static void iwt_remove_node(void)
 }
 
 /**
- * iwt_unmount() - unmount and wait until the superblock is shut down
+ * iwt_unmount() - unmount; ext4_put_super() has run when this returns
  * @fs: the case's filesystem
  *
- * mntput() from a kthread defers the final put to a work item, so hold an
- * active reference across it and drop that one last, here: then
- * ext4_put_super() has run when this returns.
+ * The mount is an internal one (SB_KERNMOUNT), so kern_unmount() tears it
+ * down here and now, not from the work item that defers a kthread's last
+ * mntput() of an ordinary mount.
  */
 static void iwt_unmount(struct iwt_fs *fs)
 {
-	struct super_block *sb = fs->sb;
-
 	if (!fs->mnt)
 		return;
 	flush_delayed_fput();
-	atomic_inc(&sb->s_active);
-	mntput(fs->mnt);
+	kern_unmount(fs->mnt);
 	fs->mnt = NULL;
 	fs->sb = NULL;
-	while (atomic_read(&sb->s_active) > 1)
-		fsleep(1000);
-	deactivate_super(sb);
 }
 
 static void iwt_unmount_action(void *ctx)
@@ -437,9 +440,10 @@ static void iwt_mount(struct iwt_fs *fs)
 	const char *options = iwt_mount_options(fs->env->mode);
 	int ret = iwt_try_mount(fs, options);
 
-	if (ret == -EINVAL && fs->env->mode->path == IWT_IOMAP)
-		kunit_skip(test, "no iomap buffered write path: %s",
-			   "mount option buffered_iomap rejected");
+	if (fs->env->mode->path == IWT_IOMAP)
+		iwt_no_iomap = ret == -EINVAL;
+	if (iwt_no_iomap && fs->env->mode->path == IWT_IOMAP)
+		kunit_skip(test, "%s", IWT_NO_IOMAP);
 	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "mount -o %s of %s", options,
 			    fs->env->geo->name);
 }
@@ -472,7 +476,12 @@ static s64 iwt_free_clusters(struct iwt_fs *fs)
  */
 static struct iwt_fs *iwt_setup(struct kunit *test, const struct iwt_env *env)
 {
-	struct iwt_fs *fs = kunit_kzalloc(test, sizeof(*fs), GFP_KERNEL);
+	struct iwt_fs *fs;
+
+	/* Once a mount has said so, skip before formatting anything. */
+	if (iwt_no_iomap && env->mode->path == IWT_IOMAP)
+		kunit_skip(test, "%s", IWT_NO_IOMAP);
+	fs = kunit_kzalloc(test, sizeof(*fs), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, fs);
 	fs->test = test;
@@ -934,11 +943,41 @@ static enum iwt_state iwt_block_state(struct iwt_fs *fs, struct file *file,
  * @IWT_APPEND: beyond EOF of an empty file
  * @IWT_HOLE_IN_SIZE: into a hole inside i_size (the file was truncated up)
  * @IWT_OVERWRITE: over written blocks whose folios are not cached
+ * @IWT_OVER_UNWRITTEN: over unwritten (fallocated) blocks inside i_size
  */
 enum iwt_kind {
 	IWT_APPEND,
 	IWT_HOLE_IN_SIZE,
 	IWT_OVERWRITE,
+	IWT_OVER_UNWRITTEN,
+};
+
+/**
+ * enum iwt_limit - what stops a write whose source is fully mapped
+ * @IWT_FAULT: nothing: the source itself ends (its tail is unmapped)
+ * @IWT_RLIMIT_FSIZE: RLIMIT_FSIZE at the end of the copy
+ * @IWT_MAXBYTES: the filesystem's s_maxbytes at the end of the copy
+ */
+enum iwt_limit {
+	IWT_FAULT,
+	IWT_RLIMIT_FSIZE,
+	IWT_MAXBYTES,
+};
+
+/**
+ * enum iwt_then - what follows the short write and its fsync
+ * @IWT_THEN_NOTHING: drop the cache, read back, truncate up
+ * @IWT_THEN_REWRITE: write the whole range again from a full source
+ * @IWT_THEN_TRUNCATE: truncate to the write position
+ * @IWT_THEN_PUNCH: punch a hole over the range asked for
+ * @IWT_THEN_EVICT: close, evict the inode, open again
+ */
+enum iwt_then {
+	IWT_THEN_NOTHING,
+	IWT_THEN_REWRITE,
+	IWT_THEN_TRUNCATE,
+	IWT_THEN_PUNCH,
+	IWT_THEN_EVICT,
 };
 
 /**
@@ -947,17 +986,18 @@ enum iwt_kind {
  * @kind: where it writes
  * @copy: bytes the source lets copy_from_user() read, as a function of
  *	the block size (so one row fits every geometry)
- * @fsize_limit: RLIMIT_FSIZE stops the write where the copy would; the
- *	source is then fully mapped
+ * @limit: what stops the write (with a limit, the source is fully mapped)
  * @skew: bytes added to the write position, as a function of the block
  *	size (NULL: none), so that the write starts inside a folio or a block
+ * @then: what follows the write and its fsync
  */
 struct iwt_scenario {
 	const char *name;
 	enum iwt_kind kind;
 	size_t (*copy)(unsigned int bs);
-	bool fsize_limit;
+	enum iwt_limit limit;
 	size_t (*skew)(unsigned int bs);
+	enum iwt_then then;
 };
 
 static size_t iwt_at_first_byte(unsigned int bs) { return 0; }
@@ -972,7 +1012,16 @@ static const struct iwt_scenario iwt_scenarios[] = {
 	{ "append/fault@mid-block",    IWT_APPEND,	 iwt_at_mid_block },
 	{ "append/fault@block",	       IWT_APPEND,	 iwt_at_block },
 	{ "append/fault@folio",	       IWT_APPEND,	 iwt_at_folio },
-	{ "append/rlimit-fsize",       IWT_APPEND,	 iwt_at_mid_block, true },
+	{ "append/rlimit-fsize",       IWT_APPEND,	 iwt_at_mid_block, IWT_RLIMIT_FSIZE },
+	{ "append/s_maxbytes",	       IWT_APPEND,	 iwt_at_mid_block, IWT_MAXBYTES },
+	{ "append/fault@mid-block/then-rewrite", IWT_APPEND, iwt_at_mid_block,
+	  .then = IWT_THEN_REWRITE },
+	{ "append/fault@mid-block/then-truncate", IWT_APPEND, iwt_at_mid_block,
+	  .then = IWT_THEN_TRUNCATE },
+	{ "append/fault@mid-block/then-punch", IWT_APPEND, iwt_at_mid_block,
+	  .then = IWT_THEN_PUNCH },
+	{ "append/fault@mid-block/then-evict", IWT_APPEND, iwt_at_mid_block,
+	  .then = IWT_THEN_EVICT },
 	{ "append@in-folio/fault@mid-block", IWT_APPEND, iwt_at_mid_block,
 	  .skew = iwt_one_block },
 	{ "append@in-block/fault@mid-block", IWT_APPEND, iwt_at_mid_block,
@@ -983,6 +1032,7 @@ static const struct iwt_scenario iwt_scenarios[] = {
 	{ "hole@in-block/fault@mid-block", IWT_HOLE_IN_SIZE, iwt_at_mid_block,
 	  .skew = iwt_in_block },
 	{ "overwrite/fault@mid-block", IWT_OVERWRITE,	 iwt_at_mid_block },
+	{ "unwritten/fault@mid-block", IWT_OVER_UNWRITTEN,	 iwt_at_mid_block },
 };
 
 /* Where scenarios write: far enough in for a hole before it. */
@@ -1236,6 +1286,8 @@ static void iwt_prepare(struct iwt_fs *fs, struct file *file,
 
 	if (sc->kind == IWT_HOLE_IN_SIZE)
 		KUNIT_ASSERT_EQ(test, vfs_truncate(&file->f_path, size), 0);
+	if (sc->kind == IWT_OVER_UNWRITTEN)
+		KUNIT_ASSERT_EQ(test, vfs_fallocate(file, 0, 0, size), 0);
 	if (sc->kind == IWT_OVERWRITE) {
 		KUNIT_ASSERT_EQ(test, iwt_write(file, iwt_user_buf(test, size, 0, 2),
 						size, 0), (ssize_t)size);
@@ -1319,6 +1371,93 @@ static void iwt_expect_tail(struct iwt_fs *fs, struct file *file,
 	iwt_report_diff(fs, &d, when);
 }
 
+/* States allowed past the copy inside i_size, after fsync. */
+static unsigned int iwt_inside_states(const struct iwt_scenario *sc,
+				      const struct iwt_expect *e)
+{
+	if (sc->kind == IWT_OVERWRITE)
+		return BIT(IWT_WRITTEN);
+	/* Unwritten blocks either stay so or are written as zeros. */
+	if (sc->kind == IWT_OVER_UNWRITTEN)
+		return BIT(IWT_UNWRITTEN) | BIT(IWT_WRITTEN);
+	return e->inside;
+}
+
+/**
+ * iwt_then() - what follows a short append, and what it must release
+ * @fs: the case's filesystem
+ * @file: the file
+ * @sc: the scenario
+ * @pos: write position
+ * @copy: bytes the short write copied
+ * @asked: bytes it asked for
+ * @e: the path's expectation
+ *
+ * Whatever a path kept past EOF after the short write, a rewrite, a
+ * truncate or an eviction releases all of it; a punch hole stops at the
+ * block holding i_size (ext4_punch_hole(): "No need to punch hole beyond
+ * i_size"), so what was kept beyond stays until eviction.
+ *
+ * Return: the file, reopened when the inode was evicted.
+ */
+static struct file *iwt_then(struct iwt_fs *fs, struct file *file,
+			     const struct iwt_scenario *sc, loff_t pos,
+			     size_t copy, size_t asked, const struct iwt_expect *e)
+{
+	struct kunit *test = fs->test;
+	unsigned int bits = file_inode(file)->i_blkbits;
+	u64 copied_end = (pos + copy + (1 << bits) - 1) >> bits;
+	unsigned int kept = iwt_kept_clusters(fs, e, copied_end, copied_end);
+	loff_t size = pos + copy;
+
+	switch (sc->then) {
+	case IWT_THEN_REWRITE:
+		KUNIT_ASSERT_EQ_MSG(test, iwt_write(file, iwt_user_buf(test, asked, pos, 1),
+						    asked, pos), (ssize_t)asked,
+				    "rewrite of %zu bytes at offset %lld", asked, pos);
+		size = pos + asked;
+		kept = 0;
+		break;
+	case IWT_THEN_TRUNCATE:
+		KUNIT_ASSERT_EQ(test, vfs_truncate(&file->f_path, pos), 0);
+		size = pos;
+		kept = 0;
+		break;
+	case IWT_THEN_PUNCH:
+		KUNIT_ASSERT_EQ(test, vfs_fallocate(file, FALLOC_FL_PUNCH_HOLE |
+						    FALLOC_FL_KEEP_SIZE, pos, asked), 0);
+		/* No written cluster is left for delayed blocks to share. */
+		kept = iwt_kept_clusters(fs, e, 0, copied_end);
+		break;
+	case IWT_THEN_EVICT:
+		/* The last dput() of a dontcache dentry evicts its inode. */
+		d_mark_dontcache(file_inode(file));
+		kunit_release_action(test, iwt_close_action, file);
+		KUNIT_EXPECT_EQ_MSG(test, iwt_dirty_clusters(fs), fs->base_dirty,
+				    "s_dirtyclusters_counter once the inode is evicted");
+		file = iwt_open(fs, IWT_FILE);
+		kept = 0;
+		break;
+	default:
+		break;
+	}
+	KUNIT_ASSERT_EQ(test, vfs_fsync(file, 0), 0);
+	KUNIT_EXPECT_EQ_MSG(test, i_size_read(file_inode(file)), size,
+			    "i_size after the short write and %s", sc->name);
+	KUNIT_EXPECT_EQ_MSG(test, EXT4_I(file_inode(file))->i_reserved_data_blocks,
+			    kept, "i_reserved_data_blocks after %s", sc->name);
+	iwt_check_reservations(fs, file, "after the follow-up");
+	if (sc->then == IWT_THEN_PUNCH)
+		iwt_expect_states(fs, file, pos >> bits, copied_end, BIT(IWT_HOLE),
+				  "punched");
+	if (size > pos)
+		iwt_expect_data(fs, file, pos, size - pos,
+				sc->then == IWT_THEN_PUNCH ? -1 : 1,
+				"(after the follow-up)");
+	iwt_expect_data(fs, file, 0, pos, -1, "(before the write position)");
+	return file;
+}
+
 /*
  * One short write, checked after the write, after fsync, after the page
  * cache is dropped, and once the file is gone.
@@ -1331,22 +1470,27 @@ static void iwt_short_write(struct kunit *test)
 	struct file *file = iwt_open(fs, IWT_FILE);
 	struct inode *inode = file_inode(file);
 	unsigned int bits = inode->i_blkbits, bs = 1U << bits;
+	size_t copy = sc->copy(bs), asked = copy + IWT_EXTRA_BLOCKS * bs;
 	loff_t pos = IWT_POS_BLOCKS * bs + (sc->skew ? sc->skew(bs) : 0);
 	loff_t size = IWT_SIZE_BLOCKS * bs;
-	size_t copy = sc->copy(bs), asked = copy + IWT_EXTRA_BLOCKS * bs;
 	loff_t new_size, disk_size, tail_end;
 	struct iwt_expect e;
 	unsigned long ubuf;
 	ssize_t ret, want;
 	u64 copied_end, delayed;
 
+	if (sc->limit == IWT_MAXBYTES)
+		pos = fs->sb->s_maxbytes - copy;
 	iwt_prepare(fs, file, sc, size);
 	if (sc->kind == IWT_APPEND)
 		size = 0;
 	iwt_poison_free_pages(test);
-	if (sc->fsize_limit) {
+	if (sc->limit == IWT_RLIMIT_FSIZE) {
 		ubuf = iwt_user_buf(test, asked, pos, 1);
 		ret = iwt_limited_write(file, ubuf, asked, pos, pos + copy);
+	} else if (sc->limit == IWT_MAXBYTES) {
+		ubuf = iwt_user_buf(test, asked, pos, 1);
+		ret = iwt_write(file, ubuf, asked, pos);
 	} else {
 		ubuf = iwt_user_buf(test, copy, pos, 1);
 		ret = iwt_write(file, ubuf, asked, pos);
@@ -1365,10 +1509,11 @@ static void iwt_short_write(struct kunit *test)
 			    "i_disksize <= i_size after the write");
 	iwt_check_reservations(fs, file, "after the write");
 	iwt_expectation(&c->env, inode, pos, copy,
-			sc->fsize_limit ? copy : asked, &e);
+			sc->limit != IWT_FAULT ? copy : asked, &e);
 
 	/* The data: copied prefix new, the rest as it was. */
-	tail_end = sc->kind == IWT_OVERWRITE ? size : new_size;
+	tail_end = sc->kind == IWT_OVERWRITE || sc->kind == IWT_OVER_UNWRITTEN ?
+		   size : new_size;
 	if (copy)
 		iwt_expect_data(fs, file, pos, copy, 1, "(copied prefix)");
 	iwt_expect_tail(fs, file, sc, pos, copy, tail_end, &e,
@@ -1403,8 +1548,12 @@ static void iwt_short_write(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, EXT4_I(inode)->i_reserved_data_blocks, 0U,
 				    "i_reserved_data_blocks after fsync, inside i_size");
 		iwt_expect_states(fs, file, copied_end, e.stale_end,
-				  sc->kind == IWT_OVERWRITE ? BIT(IWT_WRITTEN) : e.inside,
+				  iwt_inside_states(sc, &e),
 				  "inside i_size past the copy, after fsync");
+	}
+	if (sc->then != IWT_THEN_NOTHING) {
+		file = iwt_then(fs, file, sc, pos, copy, asked, &e);
+		goto forget;
 	}
 
 	iwt_drop_cache(fs, file);
@@ -1416,12 +1565,13 @@ static void iwt_short_write(struct kunit *test)
 			"(past the copied prefix, cache dropped)");
 
 	/* Truncating up past the short write exposes only zeros. */
-	if (sc->kind == IWT_APPEND && copy) {
+	if (sc->kind == IWT_APPEND && copy && sc->limit != IWT_MAXBYTES) {
 		KUNIT_ASSERT_EQ(test, vfs_truncate(&file->f_path, pos + asked), 0);
 		iwt_expect_data(fs, file, pos + copy, asked - copy, -1,
 				"(truncated up past the short append)");
 	}
 
+forget:
 	iwt_sync_and_forget(fs, file, IWT_FILE);
 	KUNIT_EXPECT_EQ_MSG(test, iwt_dirty_clusters(fs), fs->base_dirty,
 			    "s_dirtyclusters_counter once the file is gone");
@@ -1429,6 +1579,61 @@ static void iwt_short_write(struct kunit *test)
 			    "free clusters once the file is gone");
 	iwt_expect_clean(fs);
 	iwt_finish(fs);
+}
+
+/* Clusters left free for the ENOSPC case's write, and what it asks for. */
+#define IWT_ENOSPC_ROOM		16
+#define IWT_ENOSPC_ASK		(4 * IWT_ENOSPC_ROOM)
+
+/*
+ * ENOSPC partway through a multi-cluster write: a filler takes all but a
+ * few clusters, then a write asks for more than are left. It must come up
+ * short (not fail: there is room for some), keep every byte it reports,
+ * leave no reservation after fsync, and give everything back once both
+ * files are gone.
+ */
+static void iwt_enospc(struct kunit *test)
+{
+	struct iwt_fs *fs = iwt_setup(test, test->param_value);
+	struct ext4_sb_info *sbi = iwt_sbi(fs);
+	struct file *filler = iwt_open(fs, "filler");
+	struct file *file = iwt_open(fs, IWT_FILE);
+	size_t csize = fs->env->geo->block_size * fs->env->geo->cluster_ratio;
+	size_t asked = IWT_ENOSPC_ASK * csize;
+	s64 fill = iwt_free_clusters(fs) - atomic64_read(&sbi->s_resv_clusters) -
+		   IWT_ENOSPC_ROOM;
+	ssize_t ret;
+
+	KUNIT_ASSERT_GT(test, fill, 0);
+	KUNIT_ASSERT_EQ_MSG(test, vfs_fallocate(filler, 0, 0, fill * csize), 0,
+			    "fallocate of %lld clusters", fill);
+	ret = iwt_write(file, iwt_user_buf(test, asked, 0, 1), asked, 0);
+	KUNIT_EXPECT_GT_MSG(test, ret, 0,
+			    "write of %zu bytes with %d clusters free: some must fit",
+			    asked, IWT_ENOSPC_ROOM);
+	KUNIT_EXPECT_LE_MSG(test, ret, (ssize_t)(IWT_ENOSPC_ROOM * csize),
+			    "write of %zu bytes with %d clusters free: no more may fit",
+			    asked, IWT_ENOSPC_ROOM);
+	if (ret <= 0)
+		return;
+	KUNIT_EXPECT_EQ_MSG(test, i_size_read(file_inode(file)), (loff_t)ret,
+			    "i_size after the ENOSPC-short write");
+	iwt_expect_data(fs, file, 0, ret, 1, "(written before ENOSPC)");
+	iwt_check_reservations(fs, file, "after the ENOSPC-short write");
+	KUNIT_ASSERT_EQ(test, vfs_fsync(file, 0), 0);
+	KUNIT_EXPECT_EQ_MSG(test, EXT4_I(file_inode(file))->i_reserved_data_blocks, 0U,
+			    "i_reserved_data_blocks after fsync of the ENOSPC-short write");
+	iwt_check_reservations(fs, file, "after fsync");
+	iwt_drop_cache(fs, file);
+	iwt_expect_data(fs, file, 0, ret, 1, "(written before ENOSPC, cache dropped)");
+
+	iwt_sync_and_forget(fs, file, IWT_FILE);
+	iwt_sync_and_forget(fs, filler, "filler");
+	KUNIT_EXPECT_EQ_MSG(test, iwt_dirty_clusters(fs), fs->base_dirty,
+			    "s_dirtyclusters_counter once both files are gone");
+	KUNIT_EXPECT_EQ_MSG(test, iwt_free_clusters(fs), fs->base_free,
+			    "free clusters once both files are gone");
+	iwt_expect_clean(fs);
 }
 
 static int iwt_suite_init(struct kunit_suite *suite)
@@ -1441,6 +1646,7 @@ static int iwt_suite_init(struct kunit_suite *suite)
 static struct kunit_case iwt_cases[] = {
 	KUNIT_CASE_PARAM(iwt_fixture_roundtrip, iwt_env_gen),
 	KUNIT_CASE_PARAM(iwt_short_write, iwt_case_gen),
+	KUNIT_CASE_PARAM(iwt_enospc, iwt_env_gen),
 	{}
 };
 
