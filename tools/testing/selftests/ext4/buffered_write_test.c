@@ -159,22 +159,37 @@ static const struct path_rule path_rules[] = {
 
 /* ---- kernel behaviour that is reported, not failed ---- */
 
+#define PATH_BIT(p)		(1U << (p))
+
 /*
- * A fail-nth step whose outcome breaks the invariants in exactly the
- * way a row describes is reported as "KNOWN ISSUE" and not counted as
- * a failure; every other deviation still fails.  A row matches only:
- * on its write path, with or without a journal as it says;
- * when the write returned -1 with errno @err;
- * when st_size grew to exactly pos + copied, copied being what the
- *	kernel takes into the folio at pos (up to the fault or the end of
- *	that page), and those bytes read back as written.
- * @frames are functions the injected fault's call trace must show; the
- * first hit of each test is replayed with fault-injection verbose=2 to
- * check them.
+ * An outcome that breaks the expectations in exactly the way a row
+ * describes is reported as "KNOWN ISSUE" and not counted as a failure;
+ * every other deviation still fails.  A row matches only on one of its
+ * write paths (@paths) and only in the way its @kind says:
+ *
+ * KI_ERROR_AFTER_SIZE, a fail-nth step: with or without a journal as
+ *	@journal says; the write returned -1 with errno @err; st_size grew
+ *	to exactly pos + copied, copied being what the kernel takes into
+ *	the folio at pos (up to the fault or the end of that page), and
+ *	those bytes read back as written.  @frames are functions the
+ *	injected fault's call trace must show; the first hit of each test
+ *	is replayed with fault-injection verbose=2 to check them.
+ *
+ * KI_STALE_TAIL, a row of scenarios[]: blocks smaller than a page; the
+ *	write starts inside a block of a hole that lies wholly inside
+ *	i_size; it returned exactly the bytes copied into the folio at pos;
+ *	every byte that differs lies in [pos + copied, end of the page
+ *	holding pos + copied) while read from the page cache, and in
+ *	[pos + copied, end of the block holding it) once re-read from the
+ *	device; and every other check of the row passes.  Each stage with
+ *	such bytes prints one KNOWN ISSUE line; a row hit counts once.
  */
+enum ki_kind { KI_ERROR_AFTER_SIZE, KI_STALE_TAIL };
+
 struct known_issue {
 	const char *name;
-	enum wpath path;
+	enum ki_kind kind;
+	unsigned int paths;
 	bool journal;
 	int err;
 	const char *frames[3];
@@ -184,7 +199,8 @@ struct known_issue {
 static const struct known_issue known_issues[] = {
 	{
 		.name = "write returns an error after i_size moved",
-		.path = BH_DELALLOC, .journal = true, .err = ENOMEM,
+		.kind = KI_ERROR_AFTER_SIZE, .paths = PATH_BIT(BH_DELALLOC),
+		.journal = true, .err = ENOMEM,
 		/*
 		 * ext4_da_do_write_end() is inlined in ext4_da_write_end();
 		 * __ext4_journal_start_sb() tail-calls jbd2__journal_start(),
@@ -198,6 +214,27 @@ static const struct known_issue known_issues[] = {
 		 * it on as nothing was written before this folio.
 		 */
 		.source = "fs/ext4/inode.c ext4_da_do_write_end(): ext4_journal_start() fails",
+	},
+	{
+		.name = "stale bytes past a short copy into a hole",
+		.kind = KI_STALE_TAIL,
+		.paths = PATH_BIT(IOMAP_DELALLOC) | PATH_BIT(IOMAP_NODELALLOC),
+		/*
+		 * 1k blocks, 4k pages, a short copy into the folio: the
+		 * bytes from pos + copied to the end of that folio read back
+		 * as what the page held before (POISON here), and writeback
+		 * puts the rest of the block holding pos + copied on disk.
+		 * The KUnit suite reproduces it on its own (1k and 2k blocks,
+		 * delalloc and nodelalloc).  The root cause is open.  Not
+		 * verified, only read: fs/iomap/buffered-io.c
+		 * __iomap_write_begin() zeroes only outside [from, to) of
+		 * the blocks it reads or allocates and marks them uptodate,
+		 * so __iomap_write_end() may take the short copy as is; and
+		 * ext4's iomap write ops (series 0004, ../shared/iomap-series)
+		 * decide which blocks are new, so they are involved too.
+		 */
+		.source =
+			"fs/iomap/buffered-io.c __iomap_write_begin()/__iomap_write_end(), ../shared/iomap-series 0004; root cause open",
 	},
 };
 
@@ -638,6 +675,14 @@ FIXTURE_TEARDOWN(ext4_short_write)
 
 /* ---- the model of one scenario ---- */
 
+/* Differing bytes a check_data() found, all inside a known-issue window. */
+struct stale_seen {
+	const char *stage;
+	long n, first, last, poisoned;
+};
+
+#define MAX_STALE_SEEN		4
+
 struct model {
 	const struct scenario *sc;
 	long bs;		/* block size, for messages */
@@ -646,12 +691,75 @@ struct model {
 	long count;		/* bytes asked for */
 	long old_size;		/* i_size before the write */
 	long exp_ret;		/* -errno or bytes */
+	long ret;		/* what the write returned, -errno or bytes */
 	long size;		/* i_size expected after the write */
 	long nblocks;		/* blocks compared */
 	unsigned char *data;	/* expected file bytes */
 	enum bstate before[MAX_FILE_BYTES / 1024];
 	enum bstate st[NR_STAGES][MAX_FILE_BYTES / 1024];
+	int nstale;		/* stages with KI_STALE_TAIL bytes */
+	struct stale_seen stale[MAX_STALE_SEEN];
 };
+
+/* Bytes the kernel copies into the folio at pos: to the fault or page end. */
+static long first_folio_copied(const struct scratch_fs *self,
+			       const struct model *m)
+{
+	long page_end = (m->pos / (long)self->page + 1) * self->page;
+
+	return (m->fault < page_end ? m->fault : page_end) - m->pos;
+}
+
+static bool known_issue_applies(const struct known_issue *ki,
+				const struct scratch_fs *self,
+				enum ki_kind kind)
+{
+	return ki->kind == kind && (ki->paths & PATH_BIT(self->path));
+}
+
+/* Hits of the @kind rows of known_issues[] that apply to @self. */
+static void known_issue_totals(const struct scratch_fs *self,
+			       enum ki_kind kind, const char *unit)
+{
+	const struct known_issue *ki;
+	unsigned int i;
+
+	for (i = 0; i < NR_KNOWN_ISSUES; i++) {
+		ki = &known_issues[i];
+		if (!known_issue_applies(ki, self, kind) ||
+		    (kind == KI_ERROR_AFTER_SIZE &&
+		     ki->journal != self->journal))
+			continue;
+		note("KNOWN ISSUE total: %s: %d %s hit \"%s\" [%s]%s",
+		     self->name, known_issue_hits[i], unit, ki->name,
+		     ki->source, ", not counted as failures");
+	}
+}
+
+/*
+ * The KI_STALE_TAIL row of known_issues[] that @m's write is, or -1;
+ * [*lo, *hi) is where its bytes may differ: up to the end of the page
+ * while in the page cache, of the block once @reread from the device.
+ */
+static int stale_window(const struct scratch_fs *self, const struct model *m,
+			bool reread, long *lo, long *hi)
+{
+	long bs = self->bs, pg = self->page, end = m->pos + m->count, b;
+	unsigned int i;
+
+	if (bs >= pg || !(m->pos % bs) || m->ret <= 0 || m->ret != m->exp_ret ||
+	    m->ret != first_folio_copied(self, m) || end > m->old_size)
+		return -1;
+	for (b = m->pos / bs; b < (end + bs - 1) / bs; b++)
+		if (m->before[b] != B_HOLE)
+			return -1;
+	*lo = m->pos + m->ret;
+	*hi = reread ? (*lo / bs + 1) * bs : (*lo / pg + 1) * pg;
+	for (i = 0; i < NR_KNOWN_ISSUES; i++)
+		if (known_issue_applies(&known_issues[i], self, KI_STALE_TAIL))
+			return i;
+	return -1;
+}
 
 /* Blocks of the hole run holding @blk, clipped to [@lo, @hi). */
 static void hole_run(const struct model *m, long blk, long lo, long hi,
@@ -808,6 +916,7 @@ struct where {
 	const char *variant;
 	const char *row;
 	const char *stage;
+	bool reread;		/* page cache dropped: bytes from the device */
 };
 
 static void check_eq(struct __test_metadata *_metadata,
@@ -819,17 +928,42 @@ static void check_eq(struct __test_metadata *_metadata,
 		       w->row, w->stage, what, exp, seen);
 }
 
+/*
+ * Compare the whole file with @m->data.  Differing bytes that all lie
+ * in the window of a KI_STALE_TAIL row are kept in @m->stale for
+ * report_stale() instead of failing here.
+ */
 static void check_data(struct __test_metadata *_metadata,
-		       const struct where *w, int fd, const struct model *m)
+		       struct scratch_fs *self, const struct where *w,
+		       int fd, struct model *m)
 {
 	unsigned char *buf = malloc(m->size + 1);
-	long off, bad = 0, first = -1, last = -1, poisoned = 0;
+	long off, bad = 0, first = -1, last = -1, poisoned = 0, outside = 0;
+	long lo = 0, hi = 0;
+	int row;
 	ssize_t n;
 
 	ASSERT_NE(NULL, buf);
 	n = pread(fd, buf, m->size + 1, 0);
 	check_eq(_metadata, w, "bytes read back (whole file)", m->size, n);
+	row = stale_window(self, m, w->reread, &lo, &hi);
 	for (off = 0; n == m->size && off < m->size; off++) {
+		if (buf[off] == m->data[off])
+			continue;
+		bad++;
+		outside += row < 0 || off < lo || off >= hi;
+		if (first < 0)
+			first = off;
+		last = off;
+		poisoned += buf[off] == POISON;
+	}
+	if (bad && !outside && m->nstale < MAX_STALE_SEEN) {
+		m->stale[m->nstale++] = (struct stale_seen){
+			w->stage, bad, first, last, poisoned };
+		free(buf);
+		return;
+	}
+	for (off = first, bad = 0; first >= 0 && off <= last; off++) {
 		if (buf[off] == m->data[off])
 			continue;
 		if (bad++ < MAX_LOGGED)
@@ -837,10 +971,6 @@ static void check_data(struct __test_metadata *_metadata,
 				TH_LOG("%s/%s %s: byte at offset %ld: expected %#x, seen %#x",
 				       w->variant, w->row, w->stage, off,
 				       m->data[off], buf[off]);
-		if (first < 0)
-			first = off;
-		last = off;
-		poisoned += buf[off] == POISON;
 	}
 	if (bad)
 		TH_LOG("%s/%s %s: %ld bytes differ in [%ld, %ld] (blocks %ld-%ld)",
@@ -892,15 +1022,15 @@ static void check_blocks(struct __test_metadata *_metadata,
 
 static void check_stage(struct __test_metadata *_metadata,
 			struct scratch_fs *self,
-			int fd, const struct model *m, enum stage s,
-			bool exact)
+			int fd, struct model *m, enum stage s, bool exact)
 {
-	struct where w = { self->name, m->sc->name, stage_name[s] };
+	struct where w = { self->name, m->sc->name, stage_name[s],
+			   s == AFTER_REMOUNT };
 	struct stat st;
 
 	ASSERT_EQ(0, fstat(fd, &st));
 	check_eq(_metadata, &w, "st_size", m->size, st.st_size);
-	check_data(_metadata, &w, fd, m);
+	check_data(_metadata, self, &w, fd, m);
 	check_blocks(_metadata, self, &w, fd, m, s, exact);
 	if (exact) {
 		check_eq(_metadata, &w, "delayed_allocation_blocks",
@@ -1083,8 +1213,8 @@ static void finish_row(struct __test_metadata *_metadata,
 	check_stage(_metadata, self, fd, m, AFTER_FSYNC, exact);
 	/* re-read from the device rather than the page cache */
 	ASSERT_EQ(0, posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED));
-	check_data(_metadata, &(struct where){ self->name,
-		   m->sc->name, "after fadvise DONTNEED" }, fd, m);
+	check_data(_metadata, self, &(struct where){ self->name,
+		   m->sc->name, "after fadvise DONTNEED", true }, fd, m);
 	close(fd);
 
 	snprintf(name, sizeof(name), "row %s", m->sc->name);
@@ -1173,11 +1303,50 @@ static void delete_row_file(struct __test_metadata *_metadata,
 		TH_LOG("unlink %s: %s", path, strerror(errno));
 }
 
+/*
+ * The bytes check_data() kept for a KI_STALE_TAIL row: a known issue if
+ * every other check of the row passed (the caller starts each row with
+ * exit_code KSFT_PASS), else failures like any other differing bytes.
+ */
+static void report_stale(struct __test_metadata *_metadata,
+			 struct scratch_fs *self, const struct model *m)
+{
+	bool clean = _metadata->exit_code != KSFT_FAIL;
+	const struct known_issue *ki;
+	const struct stale_seen *s;
+	long lo, hi;
+	int i, row;
+
+	if (!m->nstale)
+		return;
+	row = stale_window(self, m, false, &lo, &hi);
+	ASSERT_LE(0, row);
+	ki = &known_issues[row];
+	known_issue_hits[row] += clean;
+	for (i = 0; i < m->nstale; i++) {
+		s = &m->stale[i];
+		if (!clean) {
+			EXPECT_EQ(0, s->n)
+				TH_LOG("%s/%s %s: %ld bytes differ in [%ld, %ld], %ld are %#x%s",
+				       self->name, m->sc->name, s->stage, s->n,
+				       s->first, s->last, s->poisoned, POISON,
+				       "; not a known issue: the row failed otherwise");
+			continue;
+		}
+		fprintf(stderr, "# KNOWN ISSUE: %s/%s: %ld stale bytes in [%ld, %ld]",
+			self->name, m->sc->name, s->n, s->first, s->last);
+		fprintf(stderr, " (%ld of them poison %#x) after a short write",
+			s->poisoned, POISON);
+		fprintf(stderr, " starting inside a block of a hole (iomap, block < page)");
+		fprintf(stderr, "; %s [%s]\n", s->stage, ki->source);
+	}
+}
+
 static void run_row(struct __test_metadata *_metadata,
 		    struct scratch_fs *self,
 		    const struct scenario *sc)
 {
-	struct where w = { self->name, sc->name, "write" };
+	struct where w = { self->name, sc->name, "write", false };
 	struct user_buf u = { 0 };
 	long prefix, reach_end, ret;
 	struct rlimit old_rl, rl;
@@ -1203,7 +1372,7 @@ static void run_row(struct __test_metadata *_metadata,
 		m.data = big;
 		m.count = total;
 		model_result(self, &m, total);
-		check_data(_metadata, &w, fd, &m);
+		check_data(_metadata, self, &w, fd, &m);
 		ASSERT_EQ(0, fsync(fd));
 		check_eq(_metadata, &w, "delayed_allocation_blocks after fsync", 0,
 			 read_dab(self));
@@ -1212,7 +1381,7 @@ static void run_row(struct __test_metadata *_metadata,
 		remount_checked(_metadata, self, sc->name);
 		fd = open_row_file(self, sc->name, O_RDONLY);
 		ASSERT_LE(0, fd);
-		check_data(_metadata, &w, fd, &m);
+		check_data(_metadata, self, &w, fd, &m);
 		close(fd);
 		free(m.data);
 		return;
@@ -1234,8 +1403,9 @@ static void run_row(struct __test_metadata *_metadata,
 	ret = issue_write(fd, &u, sc->kind, m.pos, prefix, m.count);
 	err = ret < 0 ? errno : 0;
 	m.exp_ret = prefix ? prefix : -EFAULT;
+	m.ret = ret < 0 ? -err : ret;
 	check_eq(_metadata, &w, "write() return (bytes or -errno)", m.exp_ret,
-		 ret < 0 ? -err : ret);
+		 m.ret);
 
 	if (sc->kind == F_FSIZE) {
 		ret = pwrite(fd, u.buf, 1, m.fault);
@@ -1250,6 +1420,7 @@ static void run_row(struct __test_metadata *_metadata,
 	model_result(self, &m, ret);
 	model_blocks(self, &m, ret, reach_end);
 	finish_row(_metadata, self, &m, fd, true);
+	report_stale(_metadata, self, &m);
 	free(m.data);
 }
 
@@ -1261,12 +1432,19 @@ TEST_F_TIMEOUT(ext4_short_write, scenarios, 300)
 	TH_LOG("path %s: %s", path_rules[fs->path].name,
 	       path_rules[fs->path].source);
 	for (i = 0; i < NR_SCENARIOS; i++) {
+		int prev = _metadata->exit_code;
+
+		/* report_stale() needs to know if this row alone failed */
+		_metadata->exit_code = KSFT_PASS;
 		run_row(_metadata, fs, &scenarios[i]);
+		if (prev == KSFT_FAIL)
+			_metadata->exit_code = KSFT_FAIL;
 		delete_row_file(_metadata, fs, scenarios[i].name);
 		EXPECT_EQ(0, read_dab(fs))
 			TH_LOG("%s: delayed_allocation_blocks after unlink",
 			       scenarios[i].name);
 	}
+	known_issue_totals(fs, KI_STALE_TAIL, "rows");
 }
 
 /* ---- fail-nth sweep ---- */
@@ -1404,16 +1582,7 @@ static bool written_on_file(int fd, const struct model *m, long len)
 	return ok;
 }
 
-/* Bytes the kernel copies into the folio at pos: to the fault or page end. */
-static long first_folio_copied(const struct scratch_fs *self,
-			       const struct model *m)
-{
-	long page_end = (m->pos / (long)self->page + 1) * self->page;
-
-	return (m->fault < page_end ? m->fault : page_end) - m->pos;
-}
-
-/* The row of known_issues[] this outcome is, or -1. */
+/* The KI_ERROR_AFTER_SIZE row of known_issues[] this outcome is, or -1. */
 static int known_issue_find(const struct scratch_fs *self,
 			    const struct step *st, long size)
 {
@@ -1423,7 +1592,8 @@ static int known_issue_find(const struct scratch_fs *self,
 
 	for (i = 0; i < NR_KNOWN_ISSUES; i++) {
 		ki = &known_issues[i];
-		if (ki->path != self->path || ki->journal != self->journal)
+		if (!known_issue_applies(ki, self, KI_ERROR_AFTER_SIZE) ||
+		    ki->journal != self->journal)
 			continue;
 		if (st->ret != -1 || st->err != ki->err)
 			continue;
@@ -1628,7 +1798,7 @@ static void sweep_row(struct __test_metadata *_metadata,
 		      struct scratch_fs *self,
 		      const struct scenario *sc, int nth_fd)
 {
-	struct where w = { self->name, sc->name, "fail-nth" };
+	struct where w = { self->name, sc->name, "fail-nth", false };
 	int n, row, points = 0, hits = 0, prev = _metadata->exit_code;
 	char stage[48];
 	struct step st = { .injected = true };
@@ -1668,7 +1838,6 @@ static void sweep_row(struct __test_metadata *_metadata,
 TEST_F_TIMEOUT(ext4_short_write, fail_nth, 1200)
 {
 	struct scratch_fs *fs = &self->fs;
-	const struct known_issue *ki;
 	unsigned int i;
 	int nth_fd;
 
@@ -1687,14 +1856,7 @@ TEST_F_TIMEOUT(ext4_short_write, fail_nth, 1200)
 	}
 	fault_restore();
 	close(nth_fd);
-	for (i = 0; i < NR_KNOWN_ISSUES; i++) {
-		ki = &known_issues[i];
-		if (ki->path != fs->path || ki->journal != fs->journal)
-			continue;
-		note("KNOWN ISSUE total: %s: %d fail-nth steps hit \"%s\" [%s]%s",
-		     fs->name, known_issue_hits[i], ki->name, ki->source,
-		     ", not counted as failures");
-	}
+	known_issue_totals(fs, KI_ERROR_AFTER_SIZE, "fail-nth steps");
 }
 
 TEST_HARNESS_MAIN
