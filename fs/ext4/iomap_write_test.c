@@ -65,22 +65,24 @@ static bool iwt_planted(const char *what)
  * @block_size: block size in bytes
  * @cluster_ratio: blocks per cluster (1: no bigalloc)
  * @journal: whether the filesystem has a jbd2 journal
+ * @sweep: whether the fail-nth sweeps run on it too
  */
 struct iwt_geometry {
 	const char *name;
 	unsigned int block_size;
 	unsigned int cluster_ratio;
 	bool journal;
+	bool sweep;
 };
 
 static const struct iwt_geometry iwt_geometries[] = {
-	{ "1k",		   1024,  1, true },
+	{ "1k",		   1024,  1, true,  true },
 	{ "2k",		   2048,  1, true },
-	{ "4k",		   4096,  1, true },
-	{ "1k-nojournal",  1024,  1, false },
+	{ "4k",		   4096,  1, true,  true },
+	{ "1k-nojournal",  1024,  1, false, true },
 	{ "4k-nojournal",  4096,  1, false },
 	{ "4k-bigalloc4",  4096,  4, true },
-	{ "4k-bigalloc16", 4096, 16, false },
+	{ "4k-bigalloc16", 4096, 16, false, true },
 	{ "1k-bigalloc16", 1024, 16, true },
 };
 
@@ -194,6 +196,13 @@ struct iwt_fs {
  *	more clusters than are free fails whole with -ENOSPC, writing none
  *	of the clusters that are free; write(2) is to write "as many bytes
  *	as there is room for" (POSIX), as the buffer_head path does
+ * @IWT_KI_ERROR_AFTER_SIZE: buffer_head delalloc path with a journal: when
+ *	ext4_journal_start() fails in ext4_da_do_write_end(), after i_size
+ *	was moved over the copied bytes, the write returns -ENOMEM
+ * @IWT_KI_CONVERT_LOSS: buffer_head delalloc writeback: when converting
+ *	the unwritten extents at I/O completion fails to allocate
+ *	(ext4_convert_unwritten_extents(): "potential data loss!"), fsync
+ *	still returns 0 and the data reads back as zeros
  *
  * A case that meets one, exactly as described and with every other check
  * passing, is reported as skipped with the description: visible in every
@@ -203,15 +212,21 @@ enum iwt_known_issue {
 	IWT_KI_EFAULT_EXTENDS_SIZE,
 	IWT_KI_IOMAP_STALE_TAIL,
 	IWT_KI_IOMAP_ENOSPC_WHOLE,
+	IWT_KI_ERROR_AFTER_SIZE,
+	IWT_KI_CONVERT_LOSS,
 };
 
 static const char *const iwt_known_issues[] = {
 	[IWT_KI_EFAULT_EXTENDS_SIZE] =
-		"known kernel issue: a write at pos > i_size whose first byte faults returns -EFAULT but sets i_size to pos (generic_perform_write() faults the source in only after ->write_end(copied == 0), which extends i_size to pos + copied); with delalloc i_disksize stays at the old size even after fsync",
+		"known kernel issue: a write at pos > i_size that fails before copying a byte (its first byte faults: -EFAULT; or an allocation fails) returns the error but sets i_size to pos (generic_perform_write() faults the source in only after ->write_end(copied == 0), which extends i_size to pos + copied); with delalloc i_disksize stays at the old size even after fsync",
 	[IWT_KI_IOMAP_STALE_TAIL] =
 		"known kernel issue: iomap, block < page: a short write starting inside a block of a hole within i_size leaves stale memory past the copied bytes, up to the end of the folio, and writes the faulting block's tail to disk",
 	[IWT_KI_IOMAP_ENOSPC_WHOLE] =
 		"known kernel issue: iomap with delalloc: a write asking for more clusters than are free fails whole with -ENOSPC instead of writing as many bytes as there is room for",
+	[IWT_KI_ERROR_AFTER_SIZE] =
+		"known kernel issue: a failure of ext4_journal_start() in ext4_da_do_write_end() makes the write return -ENOMEM after i_size already grew over the copied bytes",
+	[IWT_KI_CONVERT_LOSS] =
+		"known kernel issue: an allocation failure converting unwritten extents at I/O completion loses the data (it reads back as zeros) while fsync returns 0",
 };
 
 static int iwt_mkfs_write(void *ctx, u64 offset, const void *buf, size_t len)
@@ -566,7 +581,7 @@ static u8 iwt_pattern(loff_t pos, u8 seed)
  * @pos: file position the buffer will be written to (sets the pattern)
  * @seed: pattern seed, so rewrites can be told from first writes
  *
- * The buffer ends exactly where an unmapped page begins, so a write of
+ * The buffer ends exactly where an inaccessible page begins, so a write of
  * more than @mapped bytes from it is a genuine short copy at byte @mapped.
  *
  * Return: the user address of the buffer's first byte.
@@ -582,7 +597,15 @@ static unsigned long iwt_user_buf(struct kunit *test, size_t mapped,
 	base = kunit_vm_mmap(test, NULL, 0, len, PROT_READ | PROT_WRITE,
 			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
 	KUNIT_ASSERT_NE_MSG(test, base, 0, "kunit_vm_mmap of %zu bytes", len);
+	/*
+	 * A PROT_NONE page, not a hole, ends the buffer: a later mapping
+	 * must not land there and make the source longer than it is.
+	 */
 	KUNIT_ASSERT_EQ(test, vm_munmap(base + len - PAGE_SIZE, PAGE_SIZE), 0);
+	KUNIT_ASSERT_EQ(test, kunit_vm_mmap(test, NULL, base + len - PAGE_SIZE,
+					    PAGE_SIZE, PROT_NONE,
+					    MAP_ANONYMOUS | MAP_PRIVATE | MAP_FIXED, 0),
+			base + len - PAGE_SIZE);
 	start = base + len - PAGE_SIZE - mapped;
 	if (!mapped)
 		return start;
@@ -625,12 +648,14 @@ static ssize_t iwt_write(struct file *file, unsigned long ubuf, size_t len,
  * @first: offset of the first one
  * @last: offset of the last one
  * @poison: how many of them hold %IWT_POISON
+ * @zeros: how many of them are zeros
  */
 struct iwt_diff {
 	size_t bad;
 	loff_t first;
 	loff_t last;
 	size_t poison;
+	size_t zeros;
 };
 
 /**
@@ -661,6 +686,7 @@ static void iwt_diff_data(struct iwt_fs *fs, struct file *file, loff_t pos,
 			d->first = pos + i;
 		d->last = pos + i;
 		d->poison += buf[i] == IWT_POISON;
+		d->zeros += !buf[i];
 	}
 	kunit_kfree(test, buf);
 }
@@ -1012,6 +1038,8 @@ static size_t iwt_at_mid_block(unsigned int bs) { return bs + bs / 2 + 3; }
 static size_t iwt_at_block(unsigned int bs) { return 2 * bs; }
 static size_t iwt_at_folio(unsigned int bs) { return PAGE_SIZE; }
 static size_t iwt_one_block(unsigned int bs) { return bs; }
+/* A full write of several blocks: the source is all there. */
+static size_t iwt_full(unsigned int bs) { return 3 * bs + 100; }
 static size_t iwt_in_block(unsigned int bs) { return bs / 4 + 44; }
 
 static const struct iwt_scenario iwt_scenarios[] = {
@@ -1042,6 +1070,15 @@ static const struct iwt_scenario iwt_scenarios[] = {
 	{ "unwritten/fault@mid-block", IWT_OVER_UNWRITTEN,	 iwt_at_mid_block },
 };
 
+/* The writes the fail-nth sweep runs. */
+static const struct iwt_scenario iwt_sweep_scenarios[] = {
+	{ "append/full",	       IWT_APPEND,	   iwt_full },
+	{ "append/fault@mid-block",    IWT_APPEND,	   iwt_at_mid_block },
+	{ "hole/fault@mid-block",      IWT_HOLE_IN_SIZE,   iwt_at_mid_block },
+	{ "overwrite/full",	       IWT_OVERWRITE,	   iwt_full },
+	{ "unwritten/full",	       IWT_OVER_UNWRITTEN, iwt_full },
+};
+
 /* Where scenarios write: far enough in for a hole before it. */
 #define IWT_POS_BLOCKS		8
 /* How far past the copyable bytes a write asks for, in blocks. */
@@ -1061,28 +1098,57 @@ struct iwt_case {
 
 static struct iwt_case iwt_case_params[ARRAY_SIZE(iwt_scenarios) *
 				       ARRAY_SIZE(iwt_envs)];
+static struct iwt_case iwt_sweep_params[ARRAY_SIZE(iwt_sweep_scenarios) *
+					ARRAY_SIZE(iwt_envs)];
+static unsigned int iwt_nr_sweeps;
 
-static void iwt_init_cases(void)
+static unsigned int iwt_fill_cases(struct iwt_case *dst,
+				   const struct iwt_scenario *sc,
+				   unsigned int nr_sc, bool sweep)
 {
 	unsigned int s, e, i = 0;
 
-	for (e = 0; e < ARRAY_SIZE(iwt_envs); e++)
-		for (s = 0; s < ARRAY_SIZE(iwt_scenarios); s++) {
-			iwt_case_params[i].sc = &iwt_scenarios[s];
-			iwt_case_params[i++].env = iwt_envs[e];
+	for (e = 0; e < ARRAY_SIZE(iwt_envs); e++) {
+		if (sweep && !iwt_envs[e].geo->sweep)
+			continue;
+		for (s = 0; s < nr_sc; s++) {
+			dst[i].sc = &sc[s];
+			dst[i++].env = iwt_envs[e];
 		}
+	}
+	return i;
 }
 
-static const void *iwt_case_gen(IWT_GEN_ARGS)
+static void iwt_init_cases(void)
 {
-	const struct iwt_case *c = prev ? (const struct iwt_case *)prev + 1 :
-					  iwt_case_params;
+	iwt_fill_cases(iwt_case_params, iwt_scenarios,
+		       ARRAY_SIZE(iwt_scenarios), false);
+	iwt_nr_sweeps = iwt_fill_cases(iwt_sweep_params, iwt_sweep_scenarios,
+				       ARRAY_SIZE(iwt_sweep_scenarios), true);
+}
 
-	if (c >= iwt_case_params + ARRAY_SIZE(iwt_case_params))
+static const void *iwt_next_case(const struct iwt_case *prev,
+				 const struct iwt_case *first,
+				 unsigned int nr, char *desc)
+{
+	const struct iwt_case *c = prev ? prev + 1 : first;
+
+	if (c >= first + nr)
 		return NULL;
 	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s/%s/%s", c->env.mode->name,
 		 c->env.geo->name, c->sc->name);
 	return c;
+}
+
+static const void *iwt_case_gen(IWT_GEN_ARGS)
+{
+	return iwt_next_case(prev, iwt_case_params,
+			     ARRAY_SIZE(iwt_case_params), desc);
+}
+
+static const void *iwt_sweep_gen(IWT_GEN_ARGS)
+{
+	return iwt_next_case(prev, iwt_sweep_params, iwt_nr_sweeps, desc);
 }
 
 /**
@@ -1683,6 +1749,297 @@ forget:
 	iwt_finish(fs);
 }
 
+/* --------------------------------------------------------------------
+ * Fault-injection sweeps: fail the n-th injection point of a write and
+ * its fsync, for n = 1, 2, ... until the write no longer reaches n.
+ *
+ * Out of reach: allocations with __GFP_NOFAIL (the extent-status tree's
+ * retry after its first, failable, GFP_ATOMIC attempt; jbd2's journal-head
+ * and transaction allocations), and anything done by kworkers (background
+ * writeback, journal commit in kjournald2): fail_nth counts in the test's
+ * own task only, so the sweep drives writeback itself with fsync. brd's
+ * backing pages are all allocated by the formatter before the sweep, so
+ * brd is not the victim.
+ */
+
+/**
+ * struct iwt_knob - one fault-injection setting, and what it was
+ * @path: file under debugfs
+ * @value: what the sweep needs
+ * @old: the value read before, written back afterwards
+ */
+struct iwt_knob {
+	const char *path;
+	const char *value;
+	char old[24];
+};
+
+static const struct iwt_knob iwt_knobs_init[] = {
+	/* Fail sleeping allocations too, and say nothing about it. */
+	{ "failslab/ignore-gfp-wait",	     "N" },
+	{ "failslab/verbose",		     "0" },
+	{ "fail_page_alloc/ignore-gfp-wait", "N" },
+	{ "fail_page_alloc/ignore-gfp-highmem", "N" },
+	{ "fail_page_alloc/min-order",	     "0" },
+	{ "fail_page_alloc/verbose",	     "0" },
+	{ "fail_usercopy/verbose",	     "0" },
+};
+
+/**
+ * struct iwt_faults - the fault-injection setup of one sweep
+ * @test: the case
+ * @mnt: a private mount of debugfs
+ * @ubuf: a user page for reading and writing the settings
+ * @knobs: the settings changed, with their old values
+ */
+struct iwt_faults {
+	struct kunit *test;
+	struct vfsmount *mnt;
+	unsigned long ubuf;
+	struct iwt_knob knobs[ARRAY_SIZE(iwt_knobs_init)];
+};
+
+/*
+ * debugfs attributes have ->read and ->write but no ->read_iter or
+ * ->write_iter, so kernel_read() and kernel_write() refuse them: go
+ * through ->read/->write with a user page, as a system call would.
+ */
+static int iwt_knob_io(struct iwt_faults *fi, const char *path, char *buf,
+		       size_t len, bool write)
+{
+	struct file *f = file_open_root_mnt(fi->mnt, path,
+					    write ? O_WRONLY : O_RDONLY, 0);
+	char __user *ubuf = (char __user *)fi->ubuf;
+	loff_t pos = 0;
+	ssize_t ret = -EFAULT;
+
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	if (write && !copy_to_user(ubuf, buf, len))
+		ret = f->f_op->write(f, ubuf, len, &pos);
+	else if (!write)
+		ret = f->f_op->read(f, ubuf, len, &pos);
+	if (!write && ret >= 0) {
+		buf[ret] = 0;
+		if (copy_from_user(buf, ubuf, ret))
+			ret = -EFAULT;
+	}
+	iwt_close(f);
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * KUnit runs actions in a kthread of its own, with no mm:
+ * kunit_vm_mmap() attaches one there, and the page it maps is released
+ * by the same cleanup, after this action.
+ */
+static void iwt_faults_restore(void *ctx)
+{
+	struct iwt_faults *fi = ctx;
+	unsigned int i;
+
+	fi->ubuf = kunit_vm_mmap(fi->test, NULL, 0, PAGE_SIZE,
+				 PROT_READ | PROT_WRITE,
+				 MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	for (i = 0; fi->ubuf && i < ARRAY_SIZE(fi->knobs); i++)
+		if (fi->knobs[i].old[0])
+			iwt_knob_io(fi, fi->knobs[i].path, fi->knobs[i].old,
+				    strlen(fi->knobs[i].old), true);
+	kern_unmount(fi->mnt);
+}
+
+/**
+ * iwt_faults_setup() - configure failslab, fail_page_alloc, fail_usercopy
+ * @test: the running case
+ *
+ * Through a private debugfs mount, with no kernel command line and no user
+ * space; every setting is restored when the case ends. A kernel without
+ * the debugfs fault-injection files skips the case.
+ */
+static void iwt_faults_setup(struct kunit *test)
+{
+	struct file_system_type *type = get_fs_type("debugfs");
+	struct iwt_faults *fi = kunit_kzalloc(test, sizeof(*fi), GFP_KERNEL);
+	unsigned int i;
+	int err;
+
+	KUNIT_ASSERT_NOT_NULL(test, fi);
+	if (!type)
+		kunit_skip(test, "no debugfs: needs DEBUG_FS");
+	fi->mnt = vfs_kern_mount(type, SB_KERNMOUNT, "debugfs", NULL);
+	module_put(type->owner);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(fi->mnt), "private debugfs mount: %d",
+			       PTR_ERR_OR_ZERO(fi->mnt));
+	memcpy(fi->knobs, iwt_knobs_init, sizeof(fi->knobs));
+	fi->test = test;
+	fi->ubuf = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+				 MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_NE(test, fi->ubuf, 0);
+	for (i = 0; i < ARRAY_SIZE(fi->knobs); i++) {
+		struct iwt_knob *k = &fi->knobs[i];
+
+		err = iwt_knob_io(fi, k->path, k->old, sizeof(k->old) - 1, false);
+		if (err) {
+			k->old[0] = 0;
+			iwt_faults_restore(fi);
+			kunit_skip(test, "no %s (%d): needs %s", k->path, err,
+				   "FAILSLAB, FAIL_PAGE_ALLOC, FAULT_INJECTION_USERCOPY, FAULT_INJECTION_DEBUG_FS");
+		}
+		strim(k->old);
+	}
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, iwt_faults_restore, fi), 0);
+	for (i = 0; i < ARRAY_SIZE(fi->knobs); i++)
+		KUNIT_ASSERT_EQ_MSG(test, iwt_knob_io(fi, fi->knobs[i].path,
+						      (char *)fi->knobs[i].value,
+						      strlen(fi->knobs[i].value), true),
+				    0, "setting %s", fi->knobs[i].path);
+}
+
+/* A sweep that has not converged by then fails. */
+#define IWT_SWEEP_MAX		10000
+
+/**
+ * iwt_expect_synced() - data that fsync reported written reads back
+ * @fs: the case's filesystem
+ * @file: the file
+ * @pos: first byte
+ * @len: bytes
+ *
+ * Read after the page cache is dropped, so from the disk.
+ */
+static void iwt_expect_synced(struct iwt_fs *fs, struct file *file, loff_t pos,
+			      size_t len)
+{
+	unsigned int bits = fs->sb->s_blocksize_bits;
+	struct iwt_diff d;
+
+	iwt_drop_cache(fs, file);
+	iwt_diff_data(fs, file, pos, len, 1, &d);
+	if (!d.bad)
+		return;
+	/* Known issue: the blocks stayed unwritten, so they read as zeros. */
+	if (fs->env->mode->delalloc && fs->env->mode->path == IWT_BH &&
+	    d.zeros == d.bad &&
+	    iwt_block_state(fs, file, d.first >> bits) == IWT_UNWRITTEN &&
+	    iwt_block_state(fs, file, d.last >> bits) == IWT_UNWRITTEN) {
+		iwt_known_issue(fs, IWT_KI_CONVERT_LOSS);
+		return;
+	}
+	iwt_report_diff(fs, &d, "(fsync returned 0, cache dropped)");
+}
+
+/**
+ * iwt_sweep_step() - one write with its n-th injection point failing
+ * @fs: the case's filesystem
+ * @sc: the scenario
+ * @n: the injection point to fail
+ * @ubuf: the user buffer, fully mapped unless the scenario faults
+ * @copy: bytes the buffer lets be copied
+ *
+ * Return: true when the write and fsync completed without reaching the
+ * n-th injection point: the sweep is over.
+ */
+static bool iwt_sweep_step(struct iwt_fs *fs, const struct iwt_scenario *sc,
+			   unsigned int n, unsigned long ubuf, size_t copy)
+{
+	struct kunit *test = fs->test;
+	struct file *file = iwt_open(fs, IWT_FILE);
+	struct inode *inode = file_inode(file);
+	unsigned int bs = i_blocksize(inode);
+	size_t asked = copy + (sc->copy == iwt_full ? 0 : IWT_EXTRA_BLOCKS * bs);
+	loff_t pos = IWT_POS_BLOCKS * bs, size = IWT_SIZE_BLOCKS * bs, end;
+	bool done, extended = false;
+	ssize_t ret;
+	int err;
+
+	iwt_prepare(fs, file, sc, size);
+	if (sc->kind == IWT_APPEND)
+		size = 0;
+	current->fail_nth = n;
+	ret = iwt_write(file, ubuf, asked, pos);
+	err = vfs_fsync(file, 0);
+	done = current->fail_nth != 0;
+	current->fail_nth = 0;
+
+	KUNIT_EXPECT_LE_MSG(test, ret, (ssize_t)copy,
+			    "fail-nth=%u: write returned more than it could copy", n);
+	if (ret < 0 && ret != -ENOMEM && ret != -EFAULT && ret != -ENOSPC)
+		KUNIT_FAIL(test, "fail-nth=%u: write returned %zd", n, ret);
+	/* A failed writeback is retried with nothing injected. */
+	if (err)
+		KUNIT_EXPECT_EQ_MSG(test, vfs_fsync(file, 0), 0,
+				    "fail-nth=%u: fsync after a failed fsync (%d)", n, err);
+	end = ret > 0 ? pos + ret : 0;
+	if (ret > 0) {
+		iwt_expect_data(fs, file, pos, ret, 1, "(fail-nth sweep)");
+		/* What fsync reported done must also be on disk. */
+		if (!err)
+			iwt_expect_synced(fs, file, pos, ret);
+	}
+	if (sc->kind == IWT_APPEND && ret < 0 && i_size_read(inode) == pos &&
+	    pos > size) {
+		iwt_known_issue(fs, IWT_KI_EFAULT_EXTENDS_SIZE);
+		extended = true;
+	} else if (sc->kind == IWT_APPEND &&
+		   i_size_read(inode) != max_t(loff_t, size, end)) {
+		/* The journal-start failure after i_size grew (known issue). */
+		if (ret == -ENOMEM && fs->env->mode->delalloc && fs->env->geo->journal &&
+		    i_size_read(inode) > pos) {
+			iwt_known_issue(fs, IWT_KI_ERROR_AFTER_SIZE);
+			iwt_expect_data(fs, file, pos, i_size_read(inode) - pos, 1,
+					"(copied by a write that reported an error)");
+		} else {
+			KUNIT_FAIL(test,
+				   "fail-nth=%u: i_size %lld after a write returning %zd at %lld",
+				   n, i_size_read(inode), ret, pos);
+		}
+	}
+	/* After a reported writeback error the data may be gone: no size. */
+	if (err || extended)
+		KUNIT_EXPECT_LE_MSG(test, EXT4_I(inode)->i_disksize, i_size_read(inode),
+				    "fail-nth=%u: i_disksize <= i_size after fsync", n);
+	else
+		KUNIT_EXPECT_EQ_MSG(test, EXT4_I(inode)->i_disksize, i_size_read(inode),
+				    "fail-nth=%u: i_disksize after fsync", n);
+	if (ret == (ssize_t)asked)
+		KUNIT_EXPECT_EQ_MSG(test, EXT4_I(inode)->i_reserved_data_blocks, 0U,
+				    "fail-nth=%u: reservation left by a full write after fsync", n);
+	iwt_check_reservations(fs, file, "in the fail-nth sweep");
+	iwt_sync_and_forget(fs, file, IWT_FILE);
+	KUNIT_EXPECT_EQ_MSG(test, iwt_dirty_clusters(fs), fs->base_dirty,
+			    "fail-nth=%u: s_dirtyclusters_counter once the file is gone", n);
+	KUNIT_EXPECT_EQ_MSG(test, iwt_free_clusters(fs), fs->base_free,
+			    "fail-nth=%u: free clusters once the file is gone", n);
+	iwt_expect_clean(fs);
+	return done;
+}
+
+/*
+ * The sweep: each injection point of the write and its fsync fails once,
+ * on a filesystem that is unmounted and checked on disk at the end.
+ */
+static void iwt_fail_nth(struct kunit *test)
+{
+	const struct iwt_case *c = test->param_value;
+	struct iwt_fs *fs = iwt_setup(test, &c->env);
+	unsigned int bs = c->env.geo->block_size, n;
+	size_t copy = c->sc->copy(bs);
+	unsigned long ubuf;
+
+	iwt_faults_setup(test);
+	ubuf = iwt_user_buf(test, copy, IWT_POS_BLOCKS * bs, 1);
+	for (n = 1; n <= IWT_SWEEP_MAX; n++)
+		if (iwt_sweep_step(fs, c->sc, n, ubuf, copy) ||
+		    READ_ONCE(test->status) == KUNIT_FAILURE)
+			break;
+	kunit_info(test, "%u injection points exercised", n - 1);
+	KUNIT_EXPECT_LE_MSG(test, n, IWT_SWEEP_MAX, "the sweep did not converge");
+	KUNIT_EXPECT_GT_MSG(test, n - 1, 1U, "injection points reached by the write");
+	iwt_unmount(fs);
+	iwt_check_disk(fs);
+	iwt_finish(fs);
+}
+
 static int iwt_suite_init(struct kunit_suite *suite)
 {
 	iwt_init_envs();
@@ -1694,6 +2051,7 @@ static struct kunit_case iwt_cases[] = {
 	KUNIT_CASE_PARAM(iwt_fixture_roundtrip, iwt_env_gen),
 	KUNIT_CASE_PARAM(iwt_short_write, iwt_case_gen),
 	KUNIT_CASE_PARAM(iwt_enospc, iwt_env_gen),
+	KUNIT_CASE_PARAM(iwt_fail_nth, iwt_sweep_gen),
 	{}
 };
 
