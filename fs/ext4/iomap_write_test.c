@@ -166,6 +166,7 @@ static const void *iwt_env_gen(IWT_GEN_ARGS)
  * @base_free: free clusters right after the first mount
  * @warned: whether TAINT_WARN was already set when the case started
  * @known: bit mask of &enum iwt_known_issue the case ran into
+ * @scratch: a user page for ioctl and fiemap results
  */
 struct iwt_fs {
 	struct kunit *test;
@@ -177,6 +178,7 @@ struct iwt_fs {
 	s64 base_free;
 	bool warned;
 	unsigned long known;
+	unsigned long scratch;
 };
 
 /**
@@ -508,6 +510,9 @@ static struct iwt_fs *iwt_setup(struct kunit *test, const struct iwt_env *env)
 	KUNIT_ASSERT_NOT_NULL(test, fs);
 	fs->test = test;
 	fs->env = env;
+	fs->scratch = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+				    MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_NE(test, fs->scratch, 0);
 	fs->warned = test_taint(TAINT_WARN);
 	iwt_format(fs);
 	iwt_mount(fs);
@@ -932,14 +937,57 @@ static const char *const iwt_state_names[] = {
 	"hole", "delayed", "unwritten", "written",
 };
 
+static enum iwt_state iwt_fe_state(const struct fiemap_extent *fe)
+{
+	if (fe->fe_flags & EXT4_FIEMAP_EXTENT_HOLE)
+		return IWT_HOLE;
+	if (fe->fe_flags & FIEMAP_EXTENT_DELALLOC)
+		return IWT_DELAYED;
+	if (fe->fe_flags & FIEMAP_EXTENT_UNWRITTEN)
+		return IWT_UNWRITTEN;
+	return IWT_WRITTEN;
+}
+
 /**
- * iwt_block_state() - the mapping of one logical block, as fiemap says
+ * iwt_es_state() - one block in the extent-status tree
+ * @fs: the case's filesystem
+ * @file: the file
+ * @lblk: logical block
+ *
+ * Asks EXT4_IOC_GET_ES_CACHE, as user space would, through the file's
+ * ioctl with a struct fiemap in user memory.
+ *
+ * Return: the cached state; a block the tree does not hold reads as a hole.
+ */
+static enum iwt_state iwt_es_state(struct iwt_fs *fs, struct file *file,
+				   u64 lblk)
+{
+	struct kunit *test = fs->test;
+	unsigned int bits = file_inode(file)->i_blkbits;
+	struct {
+		struct fiemap fm;
+		struct fiemap_extent fe;
+	} q = { .fm = { .fm_start = lblk << bits, .fm_length = 1ULL << bits,
+			.fm_extent_count = 1 } };
+	void __user *ubuf = (void __user *)fs->scratch;
+
+	KUNIT_ASSERT_EQ(test, copy_to_user(ubuf, &q, sizeof(q)), 0);
+	KUNIT_ASSERT_EQ_MSG(test, file->f_op->unlocked_ioctl(file, EXT4_IOC_GET_ES_CACHE,
+							     (unsigned long)ubuf), 0,
+			    "EXT4_IOC_GET_ES_CACHE of block %llu", lblk);
+	KUNIT_ASSERT_EQ(test, copy_from_user(&q, ubuf, sizeof(q)), 0);
+	return q.fm.fm_mapped_extents ? iwt_fe_state(&q.fe) : IWT_HOLE;
+}
+
+/**
+ * iwt_block_state() - the mapping of one logical block
  * @fs: the case's filesystem
  * @file: the file
  * @lblk: logical block
  *
  * ext4_fiemap() reports delayed extents from the extent-status tree and
- * everything else from the on-disk extent tree.
+ * everything else from the on-disk extent tree; the extent-status tree
+ * itself (EXT4_IOC_GET_ES_CACHE) must agree on what is delayed.
  *
  * Return: the block's state.
  */
@@ -950,25 +998,25 @@ static enum iwt_state iwt_block_state(struct iwt_fs *fs, struct file *file,
 	struct inode *inode = file_inode(file);
 	unsigned int bits = inode->i_blkbits;
 	struct fiemap_extent fe;
-	struct fiemap_extent_info fei = { .fi_extents_max = 1 };
-	unsigned long ubuf;
+	struct fiemap_extent_info fei = {
+		.fi_extents_max = 1,
+		.fi_extents_start = (struct fiemap_extent __user *)fs->scratch,
+	};
+	enum iwt_state st = IWT_HOLE, es;
 
-	ubuf = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
-			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
-	KUNIT_ASSERT_NE(test, ubuf, 0);
-	fei.fi_extents_start = (struct fiemap_extent __user *)ubuf;
 	KUNIT_ASSERT_EQ_MSG(test, inode->i_op->fiemap(inode, &fei, lblk << bits,
 						      1ULL << bits), 0,
 			    "fiemap of block %llu", lblk);
-	if (!fei.fi_extents_mapped)
-		return IWT_HOLE;
-	KUNIT_ASSERT_EQ(test, copy_from_user(&fe, (void __user *)ubuf,
-					     sizeof(fe)), 0);
-	if (fe.fe_flags & FIEMAP_EXTENT_DELALLOC)
-		return IWT_DELAYED;
-	if (fe.fe_flags & FIEMAP_EXTENT_UNWRITTEN)
-		return IWT_UNWRITTEN;
-	return IWT_WRITTEN;
+	if (fei.fi_extents_mapped) {
+		KUNIT_ASSERT_EQ(test, copy_from_user(&fe, fei.fi_extents_start,
+						     sizeof(fe)), 0);
+		st = iwt_fe_state(&fe);
+	}
+	es = iwt_es_state(fs, file, lblk);
+	KUNIT_EXPECT_EQ_MSG(test, es == IWT_DELAYED, st == IWT_DELAYED,
+			    "block %llu: extent-status %s, fiemap %s",
+			    lblk, iwt_state_names[es], iwt_state_names[st]);
+	return st;
 }
 
 /**
