@@ -865,6 +865,20 @@ static void iwt_check_disk(struct iwt_fs *fs)
 	iwt_close(bdev);
 }
 
+/**
+ * iwt_expect_baseline() - counters back at the fresh mount's, no error
+ * @fs: the case's filesystem
+ * @when: what happened before, for the failure message
+ */
+static void iwt_expect_baseline(struct iwt_fs *fs, const char *when)
+{
+	KUNIT_EXPECT_EQ_MSG(fs->test, iwt_dirty_clusters(fs), fs->base_dirty,
+			    "s_dirtyclusters_counter %s", when);
+	KUNIT_EXPECT_EQ_MSG(fs->test, iwt_free_clusters(fs), fs->base_free,
+			    "free clusters %s", when);
+	iwt_expect_clean(fs);
+}
+
 /* --------------------------------------------------------------------
  * The cases.
  */
@@ -906,11 +920,7 @@ static void iwt_fixture_roundtrip(struct kunit *test)
 	iwt_expect_data(fs, file, 0, full + part, 1, "after fsync");
 
 	iwt_sync_and_forget(fs, file, IWT_FILE);
-	KUNIT_EXPECT_EQ_MSG(test, iwt_dirty_clusters(fs), fs->base_dirty,
-			    "s_dirtyclusters_counter once the file is gone");
-	KUNIT_EXPECT_EQ_MSG(test, iwt_free_clusters(fs), fs->base_free,
-			    "free clusters once the file is gone");
-	iwt_expect_clean(fs);
+	iwt_expect_baseline(fs, "once the file is gone");
 	iwt_unmount(fs);
 	iwt_check_disk(fs);
 }
@@ -1726,11 +1736,7 @@ static void iwt_short_write(struct kunit *test)
 
 forget:
 	iwt_sync_and_forget(fs, file, IWT_FILE);
-	KUNIT_EXPECT_EQ_MSG(test, iwt_dirty_clusters(fs), fs->base_dirty,
-			    "s_dirtyclusters_counter once the file is gone");
-	KUNIT_EXPECT_EQ_MSG(test, iwt_free_clusters(fs), fs->base_free,
-			    "free clusters once the file is gone");
-	iwt_expect_clean(fs);
+	iwt_expect_baseline(fs, "once the file is gone");
 	iwt_finish(fs);
 }
 
@@ -1789,11 +1795,7 @@ static void iwt_enospc(struct kunit *test)
 forget:
 	iwt_sync_and_forget(fs, file, IWT_FILE);
 	iwt_sync_and_forget(fs, filler, "filler");
-	KUNIT_EXPECT_EQ_MSG(test, iwt_dirty_clusters(fs), fs->base_dirty,
-			    "s_dirtyclusters_counter once both files are gone");
-	KUNIT_EXPECT_EQ_MSG(test, iwt_free_clusters(fs), fs->base_free,
-			    "free clusters once both files are gone");
-	iwt_expect_clean(fs);
+	iwt_expect_baseline(fs, "once both files are gone");
 	iwt_finish(fs);
 }
 
@@ -1997,6 +1999,7 @@ static bool iwt_sweep_step(struct iwt_fs *fs, const struct iwt_scenario *sc,
 	size_t asked = copy + (sc->copy == iwt_full ? 0 : IWT_EXTRA_BLOCKS * bs);
 	loff_t pos = IWT_POS_BLOCKS * bs, size = IWT_SIZE_BLOCKS * bs, end;
 	bool done, extended = false;
+	char when[48];
 	ssize_t ret;
 	int err;
 
@@ -2054,11 +2057,8 @@ static bool iwt_sweep_step(struct iwt_fs *fs, const struct iwt_scenario *sc,
 				    "fail-nth=%u: reservation left by a full write after fsync", n);
 	iwt_check_reservations(fs, file, "in the fail-nth sweep");
 	iwt_sync_and_forget(fs, file, IWT_FILE);
-	KUNIT_EXPECT_EQ_MSG(test, iwt_dirty_clusters(fs), fs->base_dirty,
-			    "fail-nth=%u: s_dirtyclusters_counter once the file is gone", n);
-	KUNIT_EXPECT_EQ_MSG(test, iwt_free_clusters(fs), fs->base_free,
-			    "fail-nth=%u: free clusters once the file is gone", n);
-	iwt_expect_clean(fs);
+	snprintf(when, sizeof(when), "once the file is gone, fail-nth=%u", n);
+	iwt_expect_baseline(fs, when);
 	return done;
 }
 
