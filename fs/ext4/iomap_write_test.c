@@ -65,24 +65,22 @@ static bool iwt_planted(const char *what)
  * @block_size: block size in bytes
  * @cluster_ratio: blocks per cluster (1: no bigalloc)
  * @journal: whether the filesystem has a jbd2 journal
- * @sweep: whether the fail-nth sweeps run on it too
  */
 struct iwt_geometry {
 	const char *name;
 	unsigned int block_size;
 	unsigned int cluster_ratio;
 	bool journal;
-	bool sweep;
 };
 
 static const struct iwt_geometry iwt_geometries[] = {
-	{ "1k",		   1024,  1, true,  true },
+	{ "1k",		   1024,  1, true },
 	{ "2k",		   2048,  1, true },
-	{ "4k",		   4096,  1, true,  true },
-	{ "1k-nojournal",  1024,  1, false, true },
+	{ "4k",		   4096,  1, true },
+	{ "1k-nojournal",  1024,  1, false },
 	{ "4k-nojournal",  4096,  1, false },
 	{ "4k-bigalloc4",  4096,  4, true },
-	{ "4k-bigalloc16", 4096, 16, false, true },
+	{ "4k-bigalloc16", 4096, 16, false },
 	{ "1k-bigalloc16", 1024, 16, true },
 };
 
@@ -1048,12 +1046,18 @@ enum iwt_kind {
  * @IWT_FAULT: nothing: the source itself ends (its tail is unmapped)
  * @IWT_RLIMIT_FSIZE: RLIMIT_FSIZE at the end of the copy
  * @IWT_MAXBYTES: the filesystem's s_maxbytes at the end of the copy
+ * @IWT_NOSPACE: a filler leaves %IWT_ENOSPC_ROOM clusters free
  */
 enum iwt_limit {
 	IWT_FAULT,
 	IWT_RLIMIT_FSIZE,
 	IWT_MAXBYTES,
+	IWT_NOSPACE,
 };
+
+/* Clusters left free for ENOSPC writes, and what the ENOSPC case asks for. */
+#define IWT_ENOSPC_ROOM		16
+#define IWT_ENOSPC_ASK		(4 * IWT_ENOSPC_ROOM)
 
 /**
  * enum iwt_then - what follows the short write and its fsync
@@ -1098,6 +1102,8 @@ static size_t iwt_at_folio(unsigned int bs) { return PAGE_SIZE; }
 static size_t iwt_one_block(unsigned int bs) { return bs; }
 /* A full write of several blocks: the source is all there. */
 static size_t iwt_full(unsigned int bs) { return 3 * bs + 100; }
+/* More than %IWT_ENOSPC_ROOM clusters of the largest cluster ratio. */
+static size_t iwt_past_room(unsigned int bs) { return 1024 * bs; }
 static size_t iwt_in_block(unsigned int bs) { return bs / 4 + 44; }
 
 static const struct iwt_scenario iwt_scenarios[] = {
@@ -1135,6 +1141,7 @@ static const struct iwt_scenario iwt_sweep_scenarios[] = {
 	{ "hole/fault@mid-block",      IWT_HOLE_IN_SIZE,   iwt_at_mid_block },
 	{ "overwrite/full",	       IWT_OVERWRITE,	   iwt_full },
 	{ "unwritten/full",	       IWT_OVER_UNWRITTEN, iwt_full },
+	{ "append/enospc",	       IWT_APPEND,	   iwt_past_room, IWT_NOSPACE },
 };
 
 /* Where scenarios write: far enough in for a hole before it. */
@@ -1162,13 +1169,11 @@ static unsigned int iwt_nr_sweeps;
 
 static unsigned int iwt_fill_cases(struct iwt_case *dst,
 				   const struct iwt_scenario *sc,
-				   unsigned int nr_sc, bool sweep)
+				   unsigned int nr_sc)
 {
 	unsigned int s, e, i = 0;
 
 	for (e = 0; e < ARRAY_SIZE(iwt_envs); e++) {
-		if (sweep && !iwt_envs[e].geo->sweep)
-			continue;
 		for (s = 0; s < nr_sc; s++) {
 			dst[i].sc = &sc[s];
 			dst[i++].env = iwt_envs[e];
@@ -1180,9 +1185,9 @@ static unsigned int iwt_fill_cases(struct iwt_case *dst,
 static void iwt_init_cases(void)
 {
 	iwt_fill_cases(iwt_case_params, iwt_scenarios,
-		       ARRAY_SIZE(iwt_scenarios), false);
+		       ARRAY_SIZE(iwt_scenarios));
 	iwt_nr_sweeps = iwt_fill_cases(iwt_sweep_params, iwt_sweep_scenarios,
-				       ARRAY_SIZE(iwt_sweep_scenarios), true);
+				       ARRAY_SIZE(iwt_sweep_scenarios));
 }
 
 static const void *iwt_next_case(const struct iwt_case *prev,
@@ -1737,12 +1742,30 @@ static void iwt_short_write(struct kunit *test)
 forget:
 	iwt_sync_and_forget(fs, file, IWT_FILE);
 	iwt_expect_baseline(fs, "once the file is gone");
+	iwt_unmount(fs);
+	iwt_check_disk(fs);
 	iwt_finish(fs);
 }
 
-/* Clusters left free for the ENOSPC case's write, and what it asks for. */
-#define IWT_ENOSPC_ROOM		16
-#define IWT_ENOSPC_ASK		(4 * IWT_ENOSPC_ROOM)
+/**
+ * iwt_fill() - take all but %IWT_ENOSPC_ROOM clusters that writes may use
+ * @fs: the case's filesystem
+ *
+ * Return: the filler file; unlink it with iwt_sync_and_forget().
+ */
+static struct file *iwt_fill(struct iwt_fs *fs)
+{
+	struct kunit *test = fs->test;
+	struct file *filler = iwt_open(fs, "filler");
+	size_t csize = fs->env->geo->block_size * fs->env->geo->cluster_ratio;
+	s64 fill = iwt_free_clusters(fs) -
+		   atomic64_read(&iwt_sbi(fs)->s_resv_clusters) - IWT_ENOSPC_ROOM;
+
+	KUNIT_ASSERT_GT(test, fill, 0);
+	KUNIT_ASSERT_EQ_MSG(test, vfs_fallocate(filler, 0, 0, fill * csize), 0,
+			    "fallocate of %lld clusters", fill);
+	return filler;
+}
 
 /*
  * ENOSPC partway through a multi-cluster write: a filler takes all but a
@@ -1754,18 +1777,12 @@ forget:
 static void iwt_enospc(struct kunit *test)
 {
 	struct iwt_fs *fs = iwt_setup(test, test->param_value);
-	struct ext4_sb_info *sbi = iwt_sbi(fs);
-	struct file *filler = iwt_open(fs, "filler");
+	struct file *filler = iwt_fill(fs);
 	struct file *file = iwt_open(fs, IWT_FILE);
 	size_t csize = fs->env->geo->block_size * fs->env->geo->cluster_ratio;
 	size_t asked = IWT_ENOSPC_ASK * csize;
-	s64 fill = iwt_free_clusters(fs) - atomic64_read(&sbi->s_resv_clusters) -
-		   IWT_ENOSPC_ROOM;
 	ssize_t ret;
 
-	KUNIT_ASSERT_GT(test, fill, 0);
-	KUNIT_ASSERT_EQ_MSG(test, vfs_fallocate(filler, 0, 0, fill * csize), 0,
-			    "fallocate of %lld clusters", fill);
 	ret = iwt_write(file, iwt_user_buf(test, asked, 0, 1), asked, 0);
 	if (ret == -ENOSPC && fs->env->mode->path == IWT_IOMAP &&
 	    fs->env->mode->delalloc && !i_size_read(file_inode(file))) {
@@ -1796,6 +1813,8 @@ forget:
 	iwt_sync_and_forget(fs, file, IWT_FILE);
 	iwt_sync_and_forget(fs, filler, "filler");
 	iwt_expect_baseline(fs, "once both files are gone");
+	iwt_unmount(fs);
+	iwt_check_disk(fs);
 	iwt_finish(fs);
 }
 
@@ -1993,10 +2012,12 @@ static bool iwt_sweep_step(struct iwt_fs *fs, const struct iwt_scenario *sc,
 			   unsigned int n, unsigned long ubuf, size_t copy)
 {
 	struct kunit *test = fs->test;
+	struct file *filler = sc->limit == IWT_NOSPACE ? iwt_fill(fs) : NULL;
 	struct file *file = iwt_open(fs, IWT_FILE);
 	struct inode *inode = file_inode(file);
 	unsigned int bs = i_blocksize(inode);
-	size_t asked = copy + (sc->copy == iwt_full ? 0 : IWT_EXTRA_BLOCKS * bs);
+	bool full = sc->copy == iwt_full || sc->limit == IWT_NOSPACE;
+	size_t asked = copy + (full ? 0 : IWT_EXTRA_BLOCKS * bs);
 	loff_t pos = IWT_POS_BLOCKS * bs, size = IWT_SIZE_BLOCKS * bs, end;
 	bool done, extended = false;
 	char when[48];
@@ -2052,11 +2073,13 @@ static bool iwt_sweep_step(struct iwt_fs *fs, const struct iwt_scenario *sc,
 	else
 		KUNIT_EXPECT_EQ_MSG(test, EXT4_I(inode)->i_disksize, i_size_read(inode),
 				    "fail-nth=%u: i_disksize after fsync", n);
-	if (ret == (ssize_t)asked)
+	if (ret == (ssize_t)asked || sc->limit == IWT_NOSPACE)
 		KUNIT_EXPECT_EQ_MSG(test, EXT4_I(inode)->i_reserved_data_blocks, 0U,
 				    "fail-nth=%u: reservation left by a full write after fsync", n);
 	iwt_check_reservations(fs, file, "in the fail-nth sweep");
 	iwt_sync_and_forget(fs, file, IWT_FILE);
+	if (filler)
+		iwt_sync_and_forget(fs, filler, "filler");
 	snprintf(when, sizeof(when), "once the file is gone, fail-nth=%u", n);
 	iwt_expect_baseline(fs, when);
 	return done;
