@@ -6,9 +6,11 @@
 #   make kunit   [KDIR=...|TREE=default|6.12|rc|iomap] [FILTER=glob] [ARCH=um]
 #   make check   every check of the project; ends with "N passed, N failed"
 #   make selftest, install KDIR=..., uninstall KDIR=..., bench, tree
+#   make expected TREE=... [WHAT=kselftest]   rewrite a tree's expected list
+#   KNOWN=fail   strict mode: every known kernel issue fails
 
 IWT	:= scripts/ext4-iwt
-export KDIR TREE SERIES FILTER ARCH BUILD_DIR
+export KDIR TREE SERIES FILTER ARCH BUILD_DIR KNOWN EXPECTED WHAT
 
 KUNIT_ARGS :=
 ifneq ($(JSON),)
@@ -18,7 +20,7 @@ ifneq ($(JUNIT),)
 KUNIT_ARGS += --junit=$(JUNIT)
 endif
 
-.PHONY: kunit check selftest install uninstall bench tree
+.PHONY: kunit check selftest install uninstall bench tree expected
 
 kunit:
 	$(IWT) kunit $(KUNIT_ARGS)
@@ -34,6 +36,9 @@ install:
 
 uninstall:
 	$(IWT) uninstall
+
+expected:
+	$(IWT) expected
 
 tree:
 	@$(IWT) tree

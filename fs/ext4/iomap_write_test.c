@@ -31,6 +31,8 @@
 #include <linux/panic.h>
 #include <linux/percpu_counter.h>
 #include <linux/uio.h>
+#include <linux/version.h>
+#include <trace/events/printk.h>
 
 #include "ext4.h"
 #include "iomap_write_test_mkfs.h"
@@ -44,12 +46,16 @@
 #define IWT_FILE		"f"
 /* What freed pages hold, so that data nobody wrote cannot pass for zeros. */
 #define IWT_POISON		0xa5
-#define IWT_POISON_PAGES	64
 
 static char *plant = "";
 module_param(plant, charp, 0444);
 MODULE_PARM_DESC(plant,
 		 "harness self-tests only: \"fail\" fails the first round-trip case midway; \"swap-paths\" holds each write path to the other's semantics");
+
+static char *known = "report";
+module_param(known, charp, 0444);
+MODULE_PARM_DESC(known,
+		 "\"report\" (default): a case that meets a known kernel issue on its exact signature is skipped with \"known-issue:<id>\"; \"fail\": it fails (strict mode, for git bisect)");
 
 static bool iwt_planted(const char *what)
 {
@@ -150,6 +156,17 @@ static const void *iwt_env_gen(IWT_GEN_ARGS)
 	return env;
 }
 
+/**
+ * iwt_max_folio_size() - the largest folio the page cache may give a mapping
+ * @mapping: the file's mapping
+ *
+ * Return: its size in bytes.
+ */
+static loff_t iwt_max_folio_size(struct address_space *mapping)
+{
+	return (loff_t)PAGE_SIZE << mapping_max_folio_order(mapping);
+}
+
 /* --------------------------------------------------------------------
  * The fixture: a formatted ramdisk, a mount, and their cleanup.
  */
@@ -164,7 +181,8 @@ static const void *iwt_env_gen(IWT_GEN_ARGS)
  * @base_dirty: s_dirtyclusters_counter right after the first mount
  * @base_free: free clusters right after the first mount
  * @warned: whether TAINT_WARN was already set when the case started
- * @known: bit mask of &enum iwt_known_issue the case ran into
+ * @warnings: console WARNINGs of the case already reported
+ * @known: bit mask of &enum iwt_ki the case ran into
  * @scratch: a user page for ioctl and fiemap results
  */
 struct iwt_fs {
@@ -176,59 +194,127 @@ struct iwt_fs {
 	s64 base_dirty;
 	s64 base_free;
 	bool warned;
+	unsigned int warnings;
 	unsigned long known;
 	unsigned long scratch;
 };
 
-/**
- * enum iwt_known_issue - kernel behaviour that contradicts the semantics
- * @IWT_KI_EFAULT_EXTENDS_SIZE: a write beyond EOF whose first byte faults
- *	fails with -EFAULT yet leaves i_size at the write position; with
- *	delalloc no writeback ever moves i_disksize there (7.x: 6.12 faults
- *	the source in before ->write_begin() and is not affected)
- * @IWT_KI_IOMAP_STALE_TAIL: iomap path, blocks smaller than a page: a
- *	short write that starts inside a block of a hole within i_size
- *	leaves the rest of the folio that took the short copy holding stale
- *	memory, which reads back, and the rest of the block holding the
- *	fault goes to disk that way (root cause open: fs/iomap/buffered-io.c
- *	__iomap_write_begin()/__iomap_write_end() with the series' ext4
- *	iomap write ops)
- * @IWT_KI_IOMAP_ENOSPC_WHOLE: iomap path with delalloc: a write asking for
- *	more clusters than are free fails whole with -ENOSPC, writing none
- *	of the clusters that are free; write(2) is to write "as many bytes
- *	as there is room for" (POSIX), as the buffer_head path does
- * @IWT_KI_ERROR_AFTER_SIZE: buffer_head delalloc path with a journal: when
- *	ext4_journal_start() fails in ext4_da_do_write_end(), after i_size
- *	was moved over the copied bytes, the write returns -ENOMEM
- * @IWT_KI_CONVERT_LOSS: buffer_head delalloc writeback: when converting
- *	the unwritten extents at I/O completion fails to allocate
- *	(ext4_convert_unwritten_extents(): "potential data loss!"), fsync
- *	still returns 0 and the data reads back as zeros
- *
- * A case that meets one, exactly as described and with every other check
- * passing, is reported as skipped with the description: visible in every
- * summary, never a silent pass, and a pass again once the kernel is fixed.
+/* --------------------------------------------------------------------
+ * The kernel's console during a case: WARNs, ext4's messages and the call
+ * traces of injected faults, captured through the console tracepoint as
+ * mm/kfence/kfence_test.c captures its reports.
  */
-enum iwt_known_issue {
-	IWT_KI_EFAULT_EXTENDS_SIZE,
-	IWT_KI_IOMAP_STALE_TAIL,
-	IWT_KI_IOMAP_ENOSPC_WHOLE,
-	IWT_KI_ERROR_AFTER_SIZE,
-	IWT_KI_CONVERT_LOSS,
+
+#define IWT_CONSOLE_SIZE	16384
+
+/**
+ * struct iwt_console - what the kernel logged since the capture began
+ * @lock: serialises the probe against readers
+ * @on: capturing
+ * @len: bytes in @buf
+ * @warnings: lines starting "WARNING: " (WARN*(), lockdep) since the case
+ *	began
+ * @buf: the lines, NUL-terminated
+ */
+struct iwt_console {
+	spinlock_t lock;
+	bool on;
+	size_t len;
+	unsigned int warnings;
+	char buf[IWT_CONSOLE_SIZE];
 };
 
-static const char *const iwt_known_issues[] = {
-	[IWT_KI_EFAULT_EXTENDS_SIZE] =
-		"known kernel issue: a write at pos > i_size that fails before copying a byte (its first byte faults: -EFAULT; or an allocation fails) returns the error but sets i_size to pos (generic_perform_write() faults the source in only after ->write_end(copied == 0), which extends i_size to pos + copied); with delalloc i_disksize stays at the old size even after fsync",
-	[IWT_KI_IOMAP_STALE_TAIL] =
-		"known kernel issue: iomap, block < page: a short write starting inside a block of a hole within i_size leaves stale memory past the copied bytes, up to the end of the folio, and writes the faulting block's tail to disk",
-	[IWT_KI_IOMAP_ENOSPC_WHOLE] =
-		"known kernel issue: iomap with delalloc: a write asking for more clusters than are free fails whole with -ENOSPC instead of writing as many bytes as there is room for",
-	[IWT_KI_ERROR_AFTER_SIZE] =
-		"known kernel issue: a failure of ext4_journal_start() in ext4_da_do_write_end() makes the write return -ENOMEM after i_size already grew over the copied bytes",
-	[IWT_KI_CONVERT_LOSS] =
-		"known kernel issue: an allocation failure converting unwritten extents at I/O completion loses the data (it reads back as zeros) while fsync returns 0",
+static struct iwt_console iwt_console = {
+	.lock = __SPIN_LOCK_UNLOCKED(iwt_console.lock),
 };
+
+#ifdef CONFIG_TRACEPOINTS
+static void iwt_probe_console(void *ignore, const char *text, size_t len)
+{
+	struct iwt_console *c = &iwt_console;
+	unsigned long flags;
+	size_t n;
+
+	spin_lock_irqsave(&c->lock, flags);
+	if (c->on) {
+		if (len >= 9 && !memcmp(text, "WARNING: ", 9))
+			c->warnings++;
+		n = min(len, sizeof(c->buf) - 1 - c->len);
+		memcpy(c->buf + c->len, text, n);
+		c->len += n;
+		if (c->len < sizeof(c->buf) - 1)
+			c->buf[c->len++] = '\n';
+		c->buf[c->len] = 0;
+	}
+	spin_unlock_irqrestore(&c->lock, flags);
+}
+#endif
+
+/**
+ * iwt_console_clear() - forget the captured text (not the WARN count)
+ */
+static void iwt_console_clear(void)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&iwt_console.lock, flags);
+	iwt_console.len = 0;
+	iwt_console.buf[0] = 0;
+	spin_unlock_irqrestore(&iwt_console.lock, flags);
+}
+
+static void iwt_console_stop(void *unused)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&iwt_console.lock, flags);
+	iwt_console.on = false;
+	spin_unlock_irqrestore(&iwt_console.lock, flags);
+}
+
+/**
+ * iwt_console_start() - capture the console for the rest of the case
+ * @test: the running case
+ */
+static void iwt_console_start(struct kunit *test)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&iwt_console.lock, flags);
+	iwt_console.len = 0;
+	iwt_console.buf[0] = 0;
+	iwt_console.warnings = 0;
+	iwt_console.on = IS_ENABLED(CONFIG_TRACEPOINTS);
+	spin_unlock_irqrestore(&iwt_console.lock, flags);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, iwt_console_stop,
+							NULL), 0);
+}
+
+/**
+ * iwt_expect_no_warn() - no WARN since the last look
+ * @fs: the case's filesystem
+ *
+ * Counted per case from the console; without tracepoints only the first
+ * WARN of the boot can be seen (TAINT_WARN), and the case says so.
+ */
+static void iwt_expect_no_warn(struct iwt_fs *fs)
+{
+	unsigned int seen = READ_ONCE(iwt_console.warnings);
+	const char *line;
+
+	if (!IS_ENABLED(CONFIG_TRACEPOINTS)) {
+		if (!fs->warned)
+			KUNIT_EXPECT_FALSE_MSG(fs->test, test_taint(TAINT_WARN),
+					       "a WARN fired during the case");
+		return;
+	}
+	if (seen == fs->warnings)
+		return;
+	line = strstr(iwt_console.buf, "WARNING: ");
+	KUNIT_FAIL(fs->test, "%u WARNING(s) logged during the case, expected none; first: %.200s",
+		   seen - fs->warnings, line ?: "(no longer in the capture)");
+	fs->warnings = seen;
+}
 
 static int iwt_mkfs_write(void *ctx, u64 offset, const void *buf, size_t len)
 {
@@ -491,6 +577,11 @@ static void iwt_mount(struct iwt_fs *fs)
 
 	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "mount -o %s of %s", options,
 			    fs->env->geo->name);
+	/*
+	 * Known issues may rest on a message ext4 logs: no ratelimit, as
+	 * with msg_ratelimit_interval_ms = 0 in sysfs.
+	 */
+	EXT4_SB(fs->sb)->s_msg_ratelimit_state.interval = 0;
 }
 
 /* --------------------------------------------------------------------
@@ -534,6 +625,7 @@ static struct iwt_fs *iwt_setup(struct kunit *test, const struct iwt_env *env)
 				    MAP_ANONYMOUS | MAP_PRIVATE, 0);
 	KUNIT_ASSERT_NE(test, fs->scratch, 0);
 	fs->warned = test_taint(TAINT_WARN);
+	iwt_console_start(test);
 	iwt_format(fs);
 	iwt_mount(fs);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, iwt_unmount_action,
@@ -759,9 +851,7 @@ static void iwt_expect_clean(struct iwt_fs *fs)
 			       sbi->s_mount_state);
 	KUNIT_EXPECT_EQ_MSG(fs->test, le32_to_cpu(sbi->s_es->s_error_count), 0,
 			    "s_error_count");
-	if (!fs->warned)
-		KUNIT_EXPECT_FALSE_MSG(fs->test, test_taint(TAINT_WARN),
-				       "a WARN fired during the case");
+	iwt_expect_no_warn(fs);
 }
 
 /**
@@ -790,31 +880,6 @@ static void iwt_sync_and_forget(struct iwt_fs *fs, struct file *file,
 	ret = sync_filesystem(fs->sb);
 	up_read(&fs->sb->s_umount);
 	KUNIT_ASSERT_EQ(test, ret, 0);
-}
-
-/**
- * iwt_known_issue() - note that the case met a known kernel issue
- * @fs: the case's filesystem
- * @issue: which one
- */
-static void iwt_known_issue(struct iwt_fs *fs, enum iwt_known_issue issue)
-{
-	if (!(fs->known & BIT(issue)))
-		kunit_info(fs->test, "%s", iwt_known_issues[issue]);
-	fs->known |= BIT(issue);
-}
-
-/**
- * iwt_finish() - report a met known issue, unless the case failed anyway
- * @fs: the case's filesystem
- */
-static void iwt_finish(struct iwt_fs *fs)
-{
-	struct kunit *test = fs->test;
-
-	if (!fs->known || READ_ONCE(test->status) == KUNIT_FAILURE)
-		return;
-	kunit_mark_skipped(test, "%s", iwt_known_issues[__ffs(fs->known)]);
 }
 
 static void iwt_read_disk(struct kunit *test, struct file *bdev, loff_t pos,
@@ -966,6 +1031,341 @@ enum iwt_state {
 static const char *const iwt_state_names[] = {
 	"hole", "delayed", "unwritten", "written",
 };
+
+/* --------------------------------------------------------------------
+ * Known kernel issues: one table, one matcher.
+ */
+
+/* Write paths a known issue affects: one bit per &struct iwt_mode. */
+#define IWT_BH_DA		BIT(0)
+#define IWT_BH_NODA		BIT(1)
+#define IWT_IOMAP_DA		BIT(2)
+#define IWT_IOMAP_NODA		BIT(3)
+
+/**
+ * enum iwt_ki - the rows of iwt_known[]
+ * @IWT_KI_EFAULT_SIZE: first byte faults, i_size grows anyway
+ * @IWT_KI_FAILED_WRITE_SIZE: an injected failure before the first byte,
+ *	i_size grows anyway
+ * @IWT_KI_STALE_TAIL: iomap, stale page memory past a short copy
+ * @IWT_KI_ENOSPC_WHOLE: iomap delalloc, -ENOSPC for the whole write
+ * @IWT_KI_JOURNAL_START: -ENOMEM from ext4_da_do_write_end() after i_size
+ *	grew
+ * @IWT_KI_CONVERT_LOSS: unwritten-extent conversion fails, fsync says 0
+ * @IWT_KI_NR: number of rows
+ */
+enum iwt_ki {
+	IWT_KI_EFAULT_SIZE,
+	IWT_KI_FAILED_WRITE_SIZE,
+	IWT_KI_STALE_TAIL,
+	IWT_KI_ENOSPC_WHOLE,
+	IWT_KI_JOURNAL_START,
+	IWT_KI_CONVERT_LOSS,
+	IWT_KI_NR,
+};
+
+/**
+ * struct iwt_obs - what a case saw where it departs from the semantics
+ * @injected: a fault-injection step (fail-nth) of a sweep
+ * @ret: what the write returned
+ * @copyable: bytes the source lets copy_from_user() read
+ * @room: bytes from @pos to the end of the largest folio the mapping allows
+ * @pos: write position
+ * @old_size: i_size before the write
+ * @size: i_size after it
+ * @fsync_err: what fsync returned
+ * @hole_in_block: the write lands in a hole inside i_size and starts
+ *	inside a block
+ * @diff: bytes read back that differ from what they must hold
+ * @lo: first byte where differing bytes are allowed by the row
+ * @hi: byte past the last one
+ * @first_state: state of the block holding @diff.first
+ * @last_state: state of the block holding @diff.last
+ * @free: free clusters before the write
+ * @asked: clusters the write asks for
+ * @console: the kernel's console output since the case (or the replayed
+ *	step) began
+ */
+struct iwt_obs {
+	bool injected;
+	ssize_t ret;
+	size_t copyable;
+	size_t room;
+	loff_t pos;
+	loff_t old_size;
+	loff_t size;
+	int fsync_err;
+	bool hole_in_block;
+	struct iwt_diff diff;
+	loff_t lo;
+	loff_t hi;
+	enum iwt_state first_state;
+	enum iwt_state last_state;
+	s64 free;
+	s64 asked;
+	const char *console;
+};
+
+/**
+ * struct iwt_known - a kernel issue the suite reports instead of failing
+ * @id: stable name, used in skip reasons and in the harness's per-tree
+ *	lists of expected outcomes
+ * @paths: write paths affected (IWT_BH_DA, ...)
+ * @journal: only on filesystems with a journal
+ * @small_blocks: only with blocks smaller than a page
+ * @since: first kernel affected (KERNEL_VERSION()); older ones fail
+ * @commit: the commit that introduced it, where known
+ * @frames: functions the injected fault's call trace must show, in this
+ *	order from the innermost (fault-injection steps only)
+ * @message: text the kernel must have logged during the case
+ * @match: the values the case saw, exactly
+ * @text: what the issue is
+ *
+ * A case becomes a known-issue result only when every element matches;
+ * any other departure from the semantics fails the case.
+ */
+struct iwt_known {
+	const char *id;
+	unsigned int paths;
+	bool journal;
+	bool small_blocks;
+	u32 since;
+	const char *commit;
+	const char *frames[2];
+	const char *message;
+	bool (*match)(const struct iwt_obs *o);
+	const char *text;
+};
+
+/* Nothing was copied, yet i_size moved from below @pos to @pos exactly. */
+static bool iwt_grew_to_pos(const struct iwt_obs *o)
+{
+	return o->ret < 0 && o->pos > o->old_size && o->size == o->pos;
+}
+
+static bool iwt_sig_efault_size(const struct iwt_obs *o)
+{
+	return !o->injected && o->ret == -EFAULT && !o->copyable &&
+	       iwt_grew_to_pos(o);
+}
+
+/* The first folio's copy came up short, then the retry failed. */
+static bool iwt_sig_failed_write_size(const struct iwt_obs *o)
+{
+	return o->injected && o->ret == -ENOMEM && o->copyable < o->room &&
+	       iwt_grew_to_pos(o);
+}
+
+/* Every stale byte is the poison, and all lie in [lo, hi). */
+static bool iwt_sig_stale_tail(const struct iwt_obs *o)
+{
+	return !o->injected && o->hole_in_block && o->ret > 0 &&
+	       o->diff.bad && o->diff.poison == o->diff.bad &&
+	       o->lo == o->pos + o->ret && o->diff.first >= o->lo &&
+	       o->diff.last < o->hi;
+}
+
+static bool iwt_sig_enospc_whole(const struct iwt_obs *o)
+{
+	return !o->injected && o->ret == -ENOSPC && o->size == o->old_size &&
+	       o->free > 0 && o->asked > o->free;
+}
+
+static bool iwt_sig_journal_start(const struct iwt_obs *o)
+{
+	return o->injected && o->ret == -ENOMEM && o->copyable &&
+	       o->size == o->pos + (loff_t)min(o->copyable, o->room) &&
+	       o->pos >= o->old_size;
+}
+
+static bool iwt_sig_convert_loss(const struct iwt_obs *o)
+{
+	return o->injected && !o->fsync_err && o->ret > 0 && o->diff.bad &&
+	       o->diff.zeros == o->diff.bad &&
+	       o->first_state == IWT_UNWRITTEN && o->last_state == IWT_UNWRITTEN;
+}
+
+static const struct iwt_known iwt_known[IWT_KI_NR] = {
+	[IWT_KI_EFAULT_SIZE] = {
+		.id = "efault-extends-size",
+		.paths = IWT_BH_DA | IWT_BH_NODA,
+		.since = KERNEL_VERSION(6, 15, 0),
+		.commit = "665575cff098 (\"filemap: move prefaulting out of hot write path\")",
+		.match = iwt_sig_efault_size,
+		.text = "a write at pos > i_size whose first byte faults returns -EFAULT but sets i_size to pos: generic_perform_write() faults the source in only after ->write_end(copied == 0), and ext4's write_end extends i_size to pos + 0",
+	},
+	[IWT_KI_FAILED_WRITE_SIZE] = {
+		.id = "failed-write-extends-size",
+		.paths = IWT_BH_NODA,
+		/* First affected release not bisected; 6.12 LTS has the code. */
+		.since = KERNEL_VERSION(6, 12, 0),
+		.frames = { "ext4_write_begin", "generic_perform_write" },
+		.match = iwt_sig_failed_write_size,
+		.text = "nodelalloc: a short copy into a folio that is not uptodate is rejected by ext4_write_end(), which still extends i_size to pos + 0; when the retry's ->write_begin() then fails, the write returns the error with i_size at pos",
+	},
+	[IWT_KI_STALE_TAIL] = {
+		.id = "iomap-stale-tail",
+		.paths = IWT_IOMAP_DA | IWT_IOMAP_NODA,
+		.small_blocks = true,
+		.since = KERNEL_VERSION(7, 2, 0),
+		.match = iwt_sig_stale_tail,
+		.text = "iomap, block < page: a short copy that starts inside a block of a hole within i_size leaves the folio's old memory readable from pos + copied on, and the rest of the faulting block goes to disk that way (__iomap_write_begin() marks the blocks of [from, to) uptodate without zeroing them)",
+	},
+	[IWT_KI_ENOSPC_WHOLE] = {
+		.id = "iomap-enospc-whole",
+		.paths = IWT_IOMAP_DA,
+		.since = KERNEL_VERSION(7, 2, 0),
+		.match = iwt_sig_enospc_whole,
+		.text = "iomap with delalloc: a write asking for more clusters than are free fails whole with -ENOSPC instead of writing as many bytes as there is room for",
+	},
+	[IWT_KI_JOURNAL_START] = {
+		.id = "journal-start-after-size",
+		.paths = IWT_BH_DA,
+		.journal = true,
+		.since = KERNEL_VERSION(6, 12, 0),
+		/*
+		 * ext4_da_do_write_end() is inlined in ext4_da_write_end();
+		 * __ext4_journal_start_sb() tail-calls jbd2__journal_start().
+		 */
+		.frames = { "jbd2__journal_start", "ext4_da_write_end" },
+		.match = iwt_sig_journal_start,
+		.text = "ext4_journal_start() failing in ext4_da_do_write_end() after i_size was moved over the copied bytes makes the write return -ENOMEM",
+	},
+	[IWT_KI_CONVERT_LOSS] = {
+		.id = "convert-loss",
+		.paths = IWT_BH_DA,
+		.since = KERNEL_VERSION(6, 12, 0),
+		.message = "potential data loss!",
+		.match = iwt_sig_convert_loss,
+		.text = "an allocation failure converting unwritten extents at I/O completion is only logged: the folio is cleaned, fsync returns 0, and the data reads back as zeros",
+	},
+};
+
+/**
+ * iwt_kernel_in_range() - is the running kernel in a row's range?
+ * @k: the row
+ *
+ * Return: true from the first affected release on.
+ */
+static bool iwt_kernel_in_range(const struct iwt_known *k)
+{
+	return LINUX_VERSION_CODE >= k->since;
+}
+
+/**
+ * iwt_frames_in() - does a call trace show @frames, innermost first?
+ * @trace: console text holding the trace
+ * @frames: function names, NULL-terminated or two at most
+ *
+ * Return: true when each name appears as "name+0x" after the previous one.
+ */
+static bool iwt_frames_in(const char *trace, const char *const *frames)
+{
+	char sym[64];
+	unsigned int i;
+
+	for (i = 0; i < 2 && frames[i]; i++) {
+		snprintf(sym, sizeof(sym), "%s+0x", frames[i]);
+		trace = strstr(trace, sym);
+		if (!trace)
+			return false;
+		trace += strlen(sym);
+	}
+	return true;
+}
+
+/**
+ * iwt_known_mismatch() - why an outcome is not a row's known issue
+ * @k: the row
+ * @mode: the case's mount mode
+ * @geo: the case's geometry
+ * @o: what the case saw
+ *
+ * Return: NULL when every element of the row matches, else the first
+ * element that does not.
+ */
+static const char *iwt_known_mismatch(const struct iwt_known *k,
+				      const struct iwt_mode *mode,
+				      const struct iwt_geometry *geo,
+				      const struct iwt_obs *o)
+{
+	unsigned int path = BIT((mode->path == IWT_IOMAP) * 2 + !mode->delalloc);
+
+	if (!(k->paths & path))
+		return "write path not affected";
+	if (k->journal && !geo->journal)
+		return "needs a journal";
+	if (k->small_blocks && geo->block_size >= PAGE_SIZE)
+		return "needs blocks smaller than a page";
+	if (!iwt_kernel_in_range(k))
+		return "kernel older than the first affected release";
+	if (!k->match(o))
+		return "values differ from the signature";
+	if (k->frames[0] && !iwt_frames_in(o->console ?: "", k->frames))
+		return "the injected fault's call trace does not show the site";
+	if (k->message && !strstr(o->console ?: "", k->message))
+		return "the kernel did not log the issue's message";
+	return NULL;
+}
+
+static bool iwt_strict(void)
+{
+	return known && !strcmp(known, "fail");
+}
+
+/**
+ * iwt_known_issue() - is this departure exactly a known issue?
+ * @fs: the case's filesystem
+ * @ki: the row the case suspects
+ * @o: what the case saw
+ *
+ * Return: true, with the issue noted for the case's verdict, when every
+ * element of the row matches; false, with the reason logged, when the
+ * caller must fail the case as for any other departure.
+ */
+static bool iwt_known_issue(struct iwt_fs *fs, enum iwt_ki ki,
+			    const struct iwt_obs *o)
+{
+	const struct iwt_known *k = &iwt_known[ki];
+	const char *why = iwt_known_mismatch(k, fs->env->mode, fs->env->geo, o);
+
+	if (why) {
+		kunit_info(fs->test, "not known-issue:%s: %s (ret %zd, i_size %lld -> %lld, pos %lld)",
+			   k->id, why, o->ret, o->old_size, o->size, o->pos);
+		return false;
+	}
+	if (!(fs->known & BIT(ki)))
+		kunit_info(fs->test, "known-issue:%s: %s", k->id, k->text);
+	fs->known |= BIT(ki);
+	return true;
+}
+
+/**
+ * iwt_finish() - the case's verdict on the known issues it met
+ * @fs: the case's filesystem
+ *
+ * A case that met known issues and passed every other check is skipped
+ * with "known-issue:<ids>" as its reason, or fails in strict mode
+ * (known=fail). A case that failed anyway stays failed.
+ */
+static void iwt_finish(struct iwt_fs *fs)
+{
+	struct kunit *test = fs->test;
+	char ids[128] = "";
+	unsigned int ki;
+
+	iwt_expect_no_warn(fs);
+	if (!fs->known || READ_ONCE(test->status) == KUNIT_FAILURE)
+		return;
+	for_each_set_bit(ki, &fs->known, IWT_KI_NR)
+		snprintf(ids + strlen(ids), sizeof(ids) - strlen(ids), "%s%s",
+			 ids[0] ? "," : "", iwt_known[ki].id);
+	if (iwt_strict())
+		KUNIT_FAIL(test, "known-issue:%s met, and known=fail (strict mode)", ids);
+	else
+		kunit_mark_skipped(test, "known-issue:%s %s", ids,
+				   iwt_known[__ffs(fs->known)].text);
+}
 
 static enum iwt_state iwt_fe_state(const struct fiemap_extent *fe)
 {
@@ -1290,16 +1690,16 @@ static void iwt_expectation(const struct iwt_env *env, struct inode *inode,
 	unsigned int bits = inode->i_blkbits;
 	loff_t end = pos + asked;
 	bool iomap = (env->mode->path == IWT_IOMAP) != iwt_planted("swap-paths");
-	struct folio *folio;
+	loff_t fsize = iwt_max_folio_size(inode->i_mapping);
 
-	/* The folio that took the short copy bounds the stale range. */
-	folio = filemap_get_folio(inode->i_mapping, (pos + copied) >> PAGE_SHIFT);
-	if (IS_ERR(folio)) {
-		end = pos + copied;
-	} else {
-		end = min_t(loff_t, end, folio_pos(folio) + folio_size(folio));
-		folio_put(folio);
-	}
+	/*
+	 * The folio that took the short copy bounds the stale range; a write
+	 * that copied nothing leaves nothing.
+	 */
+	if (copied)
+		end = min_t(loff_t, end, round_down(pos + copied, fsize) + fsize);
+	else
+		end = pos;
 	e->stale_end = (end + (1 << bits) - 1) >> bits;
 	e->kept_past_eof = env->mode->delalloc && !iomap;
 	if (iomap) {
@@ -1477,30 +1877,110 @@ static ssize_t iwt_limited_write(struct file *file, unsigned long ubuf,
 	return ret;
 }
 
+/* Folios a case poisons before its write, at most. */
+#define IWT_POISON_FOLIOS	16
+
 /**
- * iwt_poison_free_pages() - fill pages the next allocations will reuse
- * @test: the running case
- *
- * Order-0 pages go back to the head of the per-CPU free list, so the page
- * cache folios of the write that follows are likely to be these: a byte
- * that no one wrote or zeroed reads back as %IWT_POISON, not as 0.
+ * struct iwt_poisoned - page-cache folios filled with %IWT_POISON
+ * @nr: how many
+ * @folio: the folios, each with a reference held until the check
  */
-static void iwt_poison_free_pages(struct kunit *test)
+struct iwt_poisoned {
+	unsigned int nr;
+	struct folio *folio[IWT_POISON_FOLIOS];
+};
+
+static void iwt_poisoned_put(void *ctx)
 {
-	struct page **pages;
+	struct iwt_poisoned *p = ctx;
+
+	while (p->nr)
+		folio_put(p->folio[--p->nr]);
+}
+
+/**
+ * iwt_poison_cache() - give a write page-cache folios full of poison
+ * @fs: the case's filesystem
+ * @file: the file
+ * @pos: first byte the write may touch
+ * @end: byte past the last
+ *
+ * Creates the folios over [@pos, @end) as a write would find freshly
+ * allocated ones: in the page cache, not uptodate, holding whatever the
+ * memory held, which here is %IWT_POISON, read back to prove it landed.
+ * A byte that neither the write nor a read fills in then reads back as the
+ * poison on every run, whatever pages the allocator hands out and even
+ * with init_on_alloc. The write must then use these very folios
+ * (iwt_expect_poison_used()).
+ *
+ * Return: the folios, referenced until the case ends or the check.
+ */
+static struct iwt_poisoned *iwt_poison_cache(struct iwt_fs *fs,
+					     struct file *file, loff_t pos,
+					     loff_t end)
+{
+	struct kunit *test = fs->test;
+	struct address_space *mapping = file->f_mapping;
+	struct iwt_poisoned *p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
+	pgoff_t index = pos >> PAGE_SHIFT;
+	size_t off, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, iwt_poisoned_put, p), 0);
+	while ((loff_t)index << PAGE_SHIFT < end && p->nr < IWT_POISON_FOLIOS) {
+		struct folio *folio;
+
+		folio = __filemap_get_folio(mapping, index, FGP_LOCK | FGP_CREAT |
+					    fgf_set_order(end - ((loff_t)index << PAGE_SHIFT)),
+					    mapping_gfp_mask(mapping));
+		KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(folio),
+				       "page-cache folio at index %lu: %d", index,
+				       PTR_ERR_OR_ZERO(folio));
+		KUNIT_ASSERT_FALSE_MSG(test, folio_test_uptodate(folio),
+				       "the folio at index %lu is already uptodate", index);
+		for (off = 0; off < folio_size(folio); off += PAGE_SIZE) {
+			u8 *va = kmap_local_folio(folio, off);
+
+			memset(va, IWT_POISON, PAGE_SIZE);
+			for (i = 0; i < PAGE_SIZE && va[i] == IWT_POISON; i++)
+				;
+			kunmap_local(va);
+			KUNIT_ASSERT_EQ_MSG(test, i, PAGE_SIZE,
+					    "poison of the folio at index %lu did not land at byte %zu",
+					    index, off + i);
+		}
+		folio_unlock(folio);
+		p->folio[p->nr++] = folio;
+		index = folio_next_index(folio);
+	}
+	return p;
+}
+
+/**
+ * iwt_expect_poison_used() - the write went through the poisoned folios
+ * @fs: the case's filesystem
+ * @file: the file
+ * @p: what iwt_poison_cache() made
+ * @pos: a byte the write copied into
+ *
+ * Proves that the stale-data checks saw the poison: the folio holding @pos
+ * is the one poisoned. Releases the folios.
+ */
+static void iwt_expect_poison_used(struct iwt_fs *fs, struct file *file,
+				   struct iwt_poisoned *p, loff_t pos)
+{
+	struct folio *folio = filemap_get_folio(file->f_mapping, pos >> PAGE_SHIFT);
+	bool found = false;
 	unsigned int i;
 
-	pages = kunit_kcalloc(test, IWT_POISON_PAGES, sizeof(*pages), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, pages);
-	for (i = 0; i < IWT_POISON_PAGES; i++) {
-		pages[i] = alloc_page(GFP_KERNEL);
-		if (pages[i])
-			memset(page_address(pages[i]), IWT_POISON, PAGE_SIZE);
-	}
-	for (i = 0; i < IWT_POISON_PAGES; i++)
-		if (pages[i])
-			__free_page(pages[i]);
-	kunit_kfree(test, pages);
+	for (i = 0; i < p->nr && !IS_ERR(folio); i++)
+		found |= folio == p->folio[i];
+	KUNIT_EXPECT_TRUE_MSG(fs->test, found,
+			      "the write at offset %lld did not use the poisoned folio there",
+			      pos);
+	if (!IS_ERR(folio))
+		folio_put(folio);
+	iwt_poisoned_put(p);
 }
 
 /**
@@ -1528,13 +2008,24 @@ static void iwt_expect_tail(struct iwt_fs *fs, struct file *file,
 		      sc->kind == IWT_OVERWRITE ? 2 : -1, &d);
 	if (!d.bad)
 		return;
-	if (fs->env->mode->path == IWT_IOMAP && (1U << bits) < PAGE_SIZE &&
-	    sc->kind == IWT_HOLE_IN_SIZE && (pos & ((1 << bits) - 1)) &&
-	    d.first >= pos + (loff_t)copy && d.last < (loff_t)e->stale_end << bits) {
-		iwt_known_issue(fs, IWT_KI_IOMAP_STALE_TAIL);
-		kunit_info(fs->test, "%zu stale bytes in [%lld, %lld] %s, %zu of them poison",
-			   d.bad, d.first, d.last, when, d.poison);
-		return;
+	if (sc->kind == IWT_HOLE_IN_SIZE) {
+		struct iwt_obs o = {
+			.ret = copy,
+			.copyable = copy,
+			.pos = pos,
+			.old_size = tail_end,
+			.size = tail_end,
+			.hole_in_block = pos & ((1 << bits) - 1),
+			.diff = d,
+			.lo = pos + copy,
+			.hi = (loff_t)e->stale_end << bits,
+		};
+
+		if (iwt_known_issue(fs, IWT_KI_STALE_TAIL, &o)) {
+			kunit_info(fs->test, "%zu stale bytes in [%lld, %lld] %s, all of them poison",
+				   d.bad, d.first, d.last, when);
+			return;
+		}
 	}
 	iwt_report_diff(fs, &d, when);
 }
@@ -1673,7 +2164,8 @@ static void iwt_short_write(struct kunit *test)
 	size_t copy = sc->copy(bs), asked = copy + IWT_EXTRA_BLOCKS * bs;
 	loff_t pos = IWT_POS_BLOCKS * bs + (sc->skew ? sc->skew(bs) : 0);
 	loff_t size = IWT_SIZE_BLOCKS * bs;
-	loff_t new_size, disk_size, tail_end;
+	loff_t new_size, disk_size, tail_end, head;
+	struct iwt_poisoned *poisoned;
 	struct iwt_expect e;
 	unsigned long ubuf;
 	ssize_t ret, want;
@@ -1684,7 +2176,8 @@ static void iwt_short_write(struct kunit *test)
 	iwt_prepare(fs, file, sc, size);
 	if (sc->kind == IWT_APPEND)
 		size = 0;
-	iwt_poison_free_pages(test);
+	poisoned = iwt_poison_cache(fs, file, pos,
+				    min_t(loff_t, pos + asked, fs->sb->s_maxbytes));
 	if (sc->limit == IWT_RLIMIT_FSIZE) {
 		ubuf = iwt_user_buf(test, asked, pos, 1);
 		ret = iwt_limited_write(file, ubuf, asked, pos, pos + copy);
@@ -1699,10 +2192,20 @@ static void iwt_short_write(struct kunit *test)
 	KUNIT_ASSERT_EQ_MSG(test, ret, want,
 			    "write of %zu bytes at offset %lld, source ends after %zu",
 			    asked, pos, copy);
+	if (copy)
+		iwt_expect_poison_used(fs, file, poisoned, pos);
 	new_size = max_t(loff_t, size, copy ? pos + copy : 0);
-	if (ret == -EFAULT && !copy && pos > size && i_size_read(inode) == pos) {
-		iwt_known_issue(fs, IWT_KI_EFAULT_EXTENDS_SIZE);
-		new_size = pos;
+	if (i_size_read(inode) != new_size) {
+		struct iwt_obs o = {
+			.ret = ret,
+			.copyable = copy,
+			.pos = pos,
+			.old_size = size,
+			.size = i_size_read(inode),
+		};
+
+		if (iwt_known_issue(fs, IWT_KI_EFAULT_SIZE, &o))
+			new_size = pos;
 	}
 	KUNIT_EXPECT_EQ_MSG(test, i_size_read(inode), new_size, "i_size after the write");
 	KUNIT_EXPECT_LE_MSG(test, EXT4_I(inode)->i_disksize, i_size_read(inode),
@@ -1718,11 +2221,14 @@ static void iwt_short_write(struct kunit *test)
 		iwt_expect_data(fs, file, pos, copy, 1, "(copied prefix)");
 	iwt_expect_tail(fs, file, sc, pos, copy, tail_end, &e,
 			"(past the copied prefix)");
+	head = max_t(loff_t, 0, round_down(pos, PAGE_SIZE) - PAGE_SIZE);
+	iwt_expect_data(fs, file, head, min_t(loff_t, pos, i_size_read(inode)) - head,
+			sc->kind == IWT_OVERWRITE ? 2 : -1, "(before the write position)");
 
 	KUNIT_ASSERT_EQ(test, vfs_fsync(file, 0), 0);
 	/* Part of the known issue: with delalloc nothing writes the new size. */
 	disk_size = new_size;
-	if ((fs->known & BIT(IWT_KI_EFAULT_EXTENDS_SIZE)) && c->env.mode->delalloc)
+	if ((fs->known & BIT(IWT_KI_EFAULT_SIZE)) && c->env.mode->delalloc)
 		disk_size = size;
 	KUNIT_EXPECT_EQ_MSG(test, EXT4_I(inode)->i_disksize, disk_size,
 			    "i_disksize after fsync");
@@ -1813,14 +2319,23 @@ static void iwt_enospc(struct kunit *test)
 	struct file *file = iwt_open(fs, IWT_FILE);
 	size_t csize = fs->env->geo->block_size * fs->env->geo->cluster_ratio;
 	size_t asked = IWT_ENOSPC_ASK * csize;
+	s64 free = iwt_free_clusters(fs) - atomic64_read(&iwt_sbi(fs)->s_resv_clusters);
 	ssize_t ret;
 
 	ret = iwt_write(file, iwt_user_buf(test, asked, 0, 1), asked, 0);
-	if (ret == -ENOSPC && fs->env->mode->path == IWT_IOMAP &&
-	    fs->env->mode->delalloc && !i_size_read(file_inode(file))) {
-		iwt_known_issue(fs, IWT_KI_IOMAP_ENOSPC_WHOLE);
-		iwt_check_reservations(fs, file, "after the failed write");
-		goto forget;
+	if (ret == -ENOSPC) {
+		struct iwt_obs o = {
+			.ret = ret,
+			.copyable = asked,
+			.size = i_size_read(file_inode(file)),
+			.free = free,
+			.asked = IWT_ENOSPC_ASK,
+		};
+
+		if (iwt_known_issue(fs, IWT_KI_ENOSPC_WHOLE, &o)) {
+			iwt_check_reservations(fs, file, "after the failed write");
+			goto forget;
+		}
 	}
 	KUNIT_EXPECT_GT_MSG(test, ret, 0,
 			    "write of %zu bytes with %d clusters free: some must fit",
@@ -1956,15 +2471,20 @@ static void iwt_faults_restore(void *ctx)
  * Through a private debugfs mount, with no kernel command line and no user
  * space; every setting is restored when the case ends. A kernel without
  * the debugfs fault-injection files skips the case.
+ *
+ * Return: the setup, for raising the verbosity of a replay.
  */
-static void iwt_faults_setup(struct kunit *test)
+static struct iwt_faults *iwt_faults_setup(struct kunit *test)
 {
-	struct file_system_type *type = get_fs_type("debugfs");
 	struct iwt_faults *fi = kunit_kzalloc(test, sizeof(*fi), GFP_KERNEL);
+	struct file_system_type *type;
 	unsigned int i;
 	int err;
 
 	KUNIT_ASSERT_NOT_NULL(test, fi);
+	if (!IS_ENABLED(CONFIG_FAULT_INJECTION))
+		kunit_skip(test, "no CONFIG_FAULT_INJECTION: the fail-nth sweep needs it");
+	type = get_fs_type("debugfs");
 	if (!type)
 		kunit_skip(test, "no debugfs: needs DEBUG_FS");
 	fi->mnt = vfs_kern_mount(type, SB_KERNMOUNT, "debugfs", NULL);
@@ -1994,6 +2514,27 @@ static void iwt_faults_setup(struct kunit *test)
 						      (char *)fi->knobs[i].value,
 						      strlen(fi->knobs[i].value), true),
 				    0, "setting %s", fi->knobs[i].path);
+	return fi;
+}
+
+/*
+ * current->fail_nth exists only with CONFIG_FAULT_INJECTION; without it
+ * iwt_faults_setup() has skipped the sweep before these are reached.
+ */
+static void iwt_set_fail_nth(unsigned int n)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	current->fail_nth = n;
+#endif
+}
+
+static unsigned int iwt_fail_nth_left(void)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	return current->fail_nth;
+#else
+	return 0;
+#endif
 }
 
 /* A sweep that has not converged by then fails. */
@@ -2003,54 +2544,81 @@ static void iwt_faults_setup(struct kunit *test)
  * iwt_expect_synced() - data that fsync reported written reads back
  * @fs: the case's filesystem
  * @file: the file
- * @pos: first byte
- * @len: bytes
+ * @o: the step's outcome: the write's position and return, fsync's
  *
  * Read after the page cache is dropped, so from the disk.
  */
-static void iwt_expect_synced(struct iwt_fs *fs, struct file *file, loff_t pos,
-			      size_t len)
+static void iwt_expect_synced(struct iwt_fs *fs, struct file *file,
+			      struct iwt_obs *o)
 {
 	unsigned int bits = fs->sb->s_blocksize_bits;
-	struct iwt_diff d;
 
 	iwt_drop_cache(fs, file);
-	iwt_diff_data(fs, file, pos, len, 1, &d);
-	if (!d.bad)
+	iwt_diff_data(fs, file, o->pos, o->ret, 1, &o->diff);
+	if (!o->diff.bad)
 		return;
-	/* Known issue: the blocks stayed unwritten, so they read as zeros. */
-	if (fs->env->mode->delalloc && fs->env->mode->path == IWT_BH &&
-	    d.zeros == d.bad &&
-	    iwt_block_state(fs, file, d.first >> bits) == IWT_UNWRITTEN &&
-	    iwt_block_state(fs, file, d.last >> bits) == IWT_UNWRITTEN) {
-		iwt_known_issue(fs, IWT_KI_CONVERT_LOSS);
-		return;
-	}
-	iwt_report_diff(fs, &d, "(fsync returned 0, cache dropped)");
+	o->first_state = iwt_block_state(fs, file, o->diff.first >> bits);
+	o->last_state = iwt_block_state(fs, file, o->diff.last >> bits);
+	o->console = iwt_console.buf;
+	if (!iwt_known_issue(fs, IWT_KI_CONVERT_LOSS, o))
+		iwt_report_diff(fs, &o->diff, "(fsync returned 0, cache dropped)");
+}
+
+/* Fault-injection attributes whose verbose setting a replay raises. */
+static const char *const iwt_verbose_knobs[] = {
+	"failslab/verbose", "fail_page_alloc/verbose", "fail_usercopy/verbose",
+};
+
+static void iwt_faults_verbose(struct iwt_faults *fi, char *level)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(iwt_verbose_knobs); i++)
+		KUNIT_EXPECT_EQ_MSG(fi->test, iwt_knob_io(fi, iwt_verbose_knobs[i],
+							  level, 1, true), 0,
+				    "setting %s to %s", iwt_verbose_knobs[i], level);
 }
 
 /**
- * iwt_sweep_step() - one write with its n-th injection point failing
- * @fs: the case's filesystem
+ * struct iwt_step - one step of a sweep
  * @sc: the scenario
  * @n: the injection point to fail
  * @ubuf: the user buffer, fully mapped unless the scenario faults
  * @copy: bytes the buffer lets be copied
+ * @suspect: the known issue whose values the step showed, or %IWT_KI_NR
+ * @o: what the step saw
+ */
+struct iwt_step {
+	const struct iwt_scenario *sc;
+	unsigned int n;
+	unsigned long ubuf;
+	size_t copy;
+	enum iwt_ki suspect;
+	struct iwt_obs o;
+};
+
+/**
+ * iwt_sweep_write() - one write and fsync with the n-th injection point
+ *	failing, and every check that does not need the fault's call trace
+ * @fs: the case's filesystem
+ * @st: the step; @st->suspect and @st->o are filled in
  *
  * Return: true when the write and fsync completed without reaching the
  * n-th injection point: the sweep is over.
  */
-static bool iwt_sweep_step(struct iwt_fs *fs, const struct iwt_scenario *sc,
-			   unsigned int n, unsigned long ubuf, size_t copy)
+static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 {
 	struct kunit *test = fs->test;
+	const struct iwt_scenario *sc = st->sc;
 	struct file *filler = sc->limit == IWT_NOSPACE ? iwt_fill(fs) : NULL;
 	struct file *file = iwt_open(fs, IWT_FILE);
 	struct inode *inode = file_inode(file);
-	unsigned int bs = i_blocksize(inode);
+	unsigned int bs = i_blocksize(inode), n = st->n;
 	bool full = sc->copy == iwt_full || sc->limit == IWT_NOSPACE;
-	size_t asked = copy + (full ? 0 : IWT_EXTRA_BLOCKS * bs);
-	loff_t pos = IWT_POS_BLOCKS * bs, size = IWT_SIZE_BLOCKS * bs, end;
+	size_t copy = st->copy, asked = copy + (full ? 0 : IWT_EXTRA_BLOCKS * bs);
+	loff_t pos = IWT_POS_BLOCKS * bs, size = IWT_SIZE_BLOCKS * bs, end, head;
+	loff_t fsize = iwt_max_folio_size(file->f_mapping);
+	struct iwt_obs *o = &st->o;
 	bool done, extended = false;
 	char when[48];
 	ssize_t ret;
@@ -2059,11 +2627,23 @@ static bool iwt_sweep_step(struct iwt_fs *fs, const struct iwt_scenario *sc,
 	iwt_prepare(fs, file, sc, size);
 	if (sc->kind == IWT_APPEND)
 		size = 0;
-	current->fail_nth = n;
-	ret = iwt_write(file, ubuf, asked, pos);
+	iwt_console_clear();
+	iwt_set_fail_nth(n);
+	ret = iwt_write(file, st->ubuf, asked, pos);
 	err = vfs_fsync(file, 0);
-	done = current->fail_nth != 0;
-	current->fail_nth = 0;
+	done = iwt_fail_nth_left() != 0;
+	iwt_set_fail_nth(0);
+	*o = (struct iwt_obs) {
+		.injected = true,
+		.ret = ret,
+		.copyable = copy,
+		.room = fsize - (pos & (fsize - 1)),
+		.pos = pos,
+		.old_size = size,
+		.size = i_size_read(inode),
+		.fsync_err = err,
+	};
+	st->suspect = IWT_KI_NR;
 
 	KUNIT_EXPECT_LE_MSG(test, ret, (ssize_t)copy,
 			    "fail-nth=%u: write returned more than it could copy", n);
@@ -2078,24 +2658,31 @@ static bool iwt_sweep_step(struct iwt_fs *fs, const struct iwt_scenario *sc,
 		iwt_expect_data(fs, file, pos, ret, 1, "(fail-nth sweep)");
 		/* What fsync reported done must also be on disk. */
 		if (!err)
-			iwt_expect_synced(fs, file, pos, ret);
+			iwt_expect_synced(fs, file, o);
 	}
+	/* Outside [pos, pos + ret): as before the write. */
+	head = max_t(loff_t, 0, round_down(pos, PAGE_SIZE) - PAGE_SIZE);
+	iwt_expect_data(fs, file, head, min_t(loff_t, pos, i_size_read(inode)) - head,
+			sc->kind == IWT_OVERWRITE ? 2 : -1,
+			"(before the write position, fail-nth sweep)");
+	if (sc->kind != IWT_APPEND && size > max_t(loff_t, end, pos))
+		iwt_expect_data(fs, file, max_t(loff_t, end, pos),
+				size - max_t(loff_t, end, pos),
+				sc->kind == IWT_OVERWRITE ? 2 : -1,
+				"(past what the write returned, fail-nth sweep)");
 	if (sc->kind == IWT_APPEND && ret < 0 && i_size_read(inode) == pos &&
 	    pos > size) {
-		iwt_known_issue(fs, IWT_KI_EFAULT_EXTENDS_SIZE);
+		st->suspect = IWT_KI_FAILED_WRITE_SIZE;
 		extended = true;
-	} else if (sc->kind == IWT_APPEND &&
-		   i_size_read(inode) != max_t(loff_t, size, end)) {
-		/* The journal-start failure after i_size grew (known issue). */
-		if (ret == -ENOMEM && fs->env->mode->delalloc && fs->env->geo->journal &&
-		    i_size_read(inode) > pos) {
-			iwt_known_issue(fs, IWT_KI_ERROR_AFTER_SIZE);
+	} else if (i_size_read(inode) != max_t(loff_t, size, end)) {
+		if (ret == -ENOMEM && i_size_read(inode) > pos) {
+			st->suspect = IWT_KI_JOURNAL_START;
 			iwt_expect_data(fs, file, pos, i_size_read(inode) - pos, 1,
 					"(copied by a write that reported an error)");
 		} else {
 			KUNIT_FAIL(test,
-				   "fail-nth=%u: i_size %lld after a write returning %zd at %lld",
-				   n, i_size_read(inode), ret, pos);
+				   "fail-nth=%u: i_size %lld after a write returning %zd at %lld, expected %lld",
+				   n, i_size_read(inode), ret, pos, max_t(loff_t, size, end));
 		}
 	}
 	/* After a reported writeback error the data may be gone: no size. */
@@ -2117,6 +2704,45 @@ static bool iwt_sweep_step(struct iwt_fs *fs, const struct iwt_scenario *sc,
 	return done;
 }
 
+/**
+ * iwt_sweep_step() - one step, with the injection site of a suspected
+ *	known issue read from the fault's call trace
+ * @fs: the case's filesystem
+ * @fi: the sweep's fault-injection setup
+ * @st: the step
+ *
+ * A step whose values match a known issue that names an injection site is
+ * run again with the same n and the fault-injection attributes verbose,
+ * so that the kernel logs the call trace of the injected fault; the
+ * replay must show the same values, and the trace the site.
+ *
+ * Return: true when the sweep is over.
+ */
+static bool iwt_sweep_step(struct iwt_fs *fs, struct iwt_faults *fi,
+			   struct iwt_step *st)
+{
+	struct iwt_step replay = *st;
+	bool done = iwt_sweep_write(fs, st);
+
+	if (st->suspect == IWT_KI_NR)
+		return done;
+	iwt_faults_verbose(fi, "2");
+	iwt_sweep_write(fs, &replay);
+	iwt_faults_verbose(fi, "0");
+	replay.o.console = iwt_console.buf;
+	if (replay.suspect != st->suspect || replay.o.ret != st->o.ret ||
+	    replay.o.size != st->o.size)
+		KUNIT_FAIL(fs->test,
+			   "fail-nth=%u: the replay returned %zd with i_size %lld, the step %zd with i_size %lld: the site of known-issue:%s cannot be checked",
+			   st->n, replay.o.ret, replay.o.size, st->o.ret, st->o.size,
+			   iwt_known[st->suspect].id);
+	else if (!iwt_known_issue(fs, st->suspect, &replay.o))
+		KUNIT_FAIL(fs->test,
+			   "fail-nth=%u: i_size %lld after a write returning %zd at %lld (from %lld)",
+			   st->n, st->o.size, st->o.ret, st->o.pos, st->o.old_size);
+	return done;
+}
+
 /*
  * The sweep: each injection point of the write and its fsync fails once,
  * on a filesystem that is unmounted and checked on disk at the end.
@@ -2126,15 +2752,16 @@ static void iwt_fail_nth(struct kunit *test)
 	const struct iwt_case *c = test->param_value;
 	struct iwt_fs *fs = iwt_setup(test, &c->env);
 	unsigned int bs = c->env.geo->block_size, n;
-	size_t copy = c->sc->copy(bs);
-	unsigned long ubuf;
+	struct iwt_step st = { .sc = c->sc, .copy = c->sc->copy(bs) };
+	struct iwt_faults *fi = iwt_faults_setup(test);
 
-	iwt_faults_setup(test);
-	ubuf = iwt_user_buf(test, copy, IWT_POS_BLOCKS * bs, 1);
-	for (n = 1; n <= IWT_SWEEP_MAX; n++)
-		if (iwt_sweep_step(fs, c->sc, n, ubuf, copy) ||
+	st.ubuf = iwt_user_buf(test, st.copy, IWT_POS_BLOCKS * bs, 1);
+	for (n = 1; n <= IWT_SWEEP_MAX; n++) {
+		st.n = n;
+		if (iwt_sweep_step(fs, fi, &st) ||
 		    READ_ONCE(test->status) == KUNIT_FAILURE)
 			break;
+	}
 	kunit_info(test, "%u injection points exercised", n - 1);
 	KUNIT_EXPECT_LE_MSG(test, n, IWT_SWEEP_MAX, "the sweep did not converge");
 	KUNIT_EXPECT_GT_MSG(test, n - 1, 1U, "injection points reached by the write");
@@ -2143,15 +2770,138 @@ static void iwt_fail_nth(struct kunit *test)
 	iwt_finish(fs);
 }
 
+/* --------------------------------------------------------------------
+ * The matcher's own test: outcomes that resemble a known issue but
+ * differ in one element must not pass for it.
+ */
+
+/* Call traces as the console shows them, for the matcher's test. */
+#define IWT_TRACE_JOURNAL_START \
+	" jbd2__journal_start+0x7c/0x1e0\n ext4_da_write_end+0x1a4/0x3c0\n generic_perform_write+0x150/0x2a0\n"
+#define IWT_TRACE_FOLIO_ALLOC \
+	" __filemap_get_folio+0x94/0x3b0\n ext4_da_write_begin+0x12c/0x330\n generic_perform_write+0xf0/0x2a0\n"
+
+/**
+ * struct iwt_sig_case - an outcome and whether a row must take it
+ * @name: case name
+ * @ki: the row
+ * @mode: index into iwt_modes[]
+ * @geo: index into iwt_geometries[]
+ * @newer: pretend the row's first affected release is after this kernel
+ * @o: the outcome
+ * @match: whether the row matches it (on a kernel in the row's range)
+ */
+struct iwt_sig_case {
+	const char *name;
+	enum iwt_ki ki;
+	unsigned int mode;
+	unsigned int geo;
+	bool newer;
+	struct iwt_obs o;
+	bool match;
+};
+
+#define IWT_EFAULT_OBS { .ret = -EFAULT, .pos = 8192, .size = 8192 }
+#define IWT_JSTART_OBS(trace) { .injected = true, .ret = -ENOMEM, \
+	.copyable = 1539, .room = 4096, .pos = 8192, .size = 8192 + 1539, \
+	.console = trace }
+#define IWT_STALE_OBS(from, poisoned) { .ret = 300, .copyable = 300, \
+	.pos = 8192 + 300, .hole_in_block = true, .lo = 8192 + 600, \
+	.hi = 12288, .diff = { .bad = 100, .first = (from), \
+	.last = (from) + 99, .poison = (poisoned) } }
+#define IWT_LOSS_OBS(msg) { .injected = true, .ret = 4096, .pos = 8192, \
+	.diff = { .bad = 4096, .zeros = 4096 }, .first_state = IWT_UNWRITTEN, \
+	.last_state = IWT_UNWRITTEN, .console = msg }
+
+/* Modes: 0 delalloc, 1 nodelalloc, 2 delalloc-iomap; geometries: 0 1k, 2 4k. */
+static const struct iwt_sig_case iwt_sig_cases[] = {
+	{ "efault-size/buffer_head", IWT_KI_EFAULT_SIZE, 0, 2, false,
+	  IWT_EFAULT_OBS, true },
+	{ "efault-size/on-iomap", IWT_KI_EFAULT_SIZE, 2, 2, false,
+	  IWT_EFAULT_OBS, false },
+	{ "efault-size/kernel-outside-range", IWT_KI_EFAULT_SIZE, 0, 2, true,
+	  IWT_EFAULT_OBS, false },
+	{ "efault-size/size-not-pos", IWT_KI_EFAULT_SIZE, 0, 2, false,
+	  { .ret = -EFAULT, .pos = 8192, .size = 8193 }, false },
+	{ "journal-start/site", IWT_KI_JOURNAL_START, 0, 2, false,
+	  IWT_JSTART_OBS(IWT_TRACE_JOURNAL_START), true },
+	{ "journal-start/other-site", IWT_KI_JOURNAL_START, 0, 2, false,
+	  IWT_JSTART_OBS(IWT_TRACE_FOLIO_ALLOC), false },
+	{ "journal-start/no-trace", IWT_KI_JOURNAL_START, 0, 2, false,
+	  IWT_JSTART_OBS(""), false },
+	{ "convert-loss/message", IWT_KI_CONVERT_LOSS, 0, 2, false,
+	  IWT_LOSS_OBS("EXT4-fs (ram0): failed to convert unwritten extents to written extents -- potential data loss!  (inode 12, error -12)"),
+	  true },
+	{ "convert-loss/no-message", IWT_KI_CONVERT_LOSS, 0, 2, false,
+	  IWT_LOSS_OBS(""), false },
+	{ "stale-tail/poison", IWT_KI_STALE_TAIL, 2, 0, false,
+	  IWT_STALE_OBS(8192 + 700, 100), true },
+	{ "stale-tail/not-poison", IWT_KI_STALE_TAIL, 2, 0, false,
+	  IWT_STALE_OBS(8192 + 700, 50), false },
+	{ "stale-tail/before-copy-end", IWT_KI_STALE_TAIL, 2, 0, false,
+	  IWT_STALE_OBS(8192 + 500, 100), false },
+	{ "stale-tail/buffer_head", IWT_KI_STALE_TAIL, 0, 0, false,
+	  IWT_STALE_OBS(8192 + 700, 100), false },
+	{ "stale-tail/4k-blocks", IWT_KI_STALE_TAIL, 2, 2, false,
+	  IWT_STALE_OBS(8192 + 700, 100), false },
+	{ "enospc-whole/too-few-free", IWT_KI_ENOSPC_WHOLE, 2, 2, false,
+	  { .ret = -ENOSPC, .free = 16, .asked = 64 }, true },
+	{ "enospc-whole/enough-free", IWT_KI_ENOSPC_WHOLE, 2, 2, false,
+	  { .ret = -ENOSPC, .free = 64, .asked = 64 }, false },
+};
+
+static void iwt_sig_case_desc(const struct iwt_sig_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(iwt_sig, iwt_sig_cases, iwt_sig_case_desc);
+
+/*
+ * Each outcome against its row: a look-alike that differs in the path, the
+ * kernel, a value, the injection site or the kernel's message is no known
+ * issue, so the scenario that saw it fails.
+ */
+static void iwt_known_signatures(struct kunit *test)
+{
+	const struct iwt_sig_case *c = test->param_value;
+	struct iwt_known k = iwt_known[c->ki];
+	const char *why;
+	bool want;
+
+	if (c->newer)
+		k.since = LINUX_VERSION_CODE + 1;
+	want = c->match && iwt_kernel_in_range(&k);
+	why = iwt_known_mismatch(&k, &iwt_modes[c->mode], &iwt_geometries[c->geo],
+				 &c->o);
+	KUNIT_EXPECT_EQ_MSG(test, !why, want,
+			    "known-issue:%s on %s/%s: expected %s, matcher said %s",
+			    k.id, iwt_modes[c->mode].name, iwt_geometries[c->geo].name,
+			    want ? "a match" : "no match", why ?: "match");
+}
+
 static int iwt_suite_init(struct kunit_suite *suite)
 {
 	iwt_init_envs();
 	iwt_init_cases();
 	iwt_have_iomap = iwt_probe_iomap();
+#ifdef CONFIG_TRACEPOINTS
+	return register_trace_console(iwt_probe_console, NULL);
+#else
 	return 0;
+#endif
+}
+
+static void iwt_suite_exit(struct kunit_suite *suite)
+{
+#ifdef CONFIG_TRACEPOINTS
+	unregister_trace_console(iwt_probe_console, NULL);
+	tracepoint_synchronize_unregister();
+#endif
 }
 
 static struct kunit_case iwt_cases[] = {
+	KUNIT_CASE_PARAM(iwt_known_signatures, iwt_sig_gen_params),
 	KUNIT_CASE_PARAM(iwt_fixture_roundtrip, iwt_env_gen),
 	KUNIT_CASE_PARAM(iwt_short_write, iwt_case_gen),
 	KUNIT_CASE_PARAM(iwt_enospc, iwt_env_gen),
@@ -2162,6 +2912,7 @@ static struct kunit_case iwt_cases[] = {
 static struct kunit_suite iwt_suite = {
 	.name = "ext4_iomap_write",
 	.suite_init = iwt_suite_init,
+	.suite_exit = iwt_suite_exit,
 	.test_cases = iwt_cases,
 };
 
