@@ -245,11 +245,13 @@ static const struct known_issue known_issues[] = {
 		.kind = KI_ERROR_AFTER_SIZE, .paths = PATH_BIT(BH_DELALLOC),
 		.journal = KI_JOURNAL_REQUIRED,
 		/*
-		 * ext4_da_do_write_end() came with "ext4: do not mark inode
-		 * dirty every time in delalloc append write scenario" (Liu
-		 * Song), applied to the ext4 tree on 2023-08-24 as 40b14c55e3d0
-		 * per Ted Ts'o's reply, so first released in 6.6.  Read in
-		 * the 6.12 and 7.2 sources; not run on 6.6 itself.
+		 * ext4_da_do_write_end(), with its ext4_journal_start() after
+		 * i_size_write(), came with "ext4: do not mark inode dirty
+		 * every time in delalloc append write scenario" (Liu Song),
+		 * applied to the ext4 tree on 2023-08-24 as 40b14c55e3d0 per
+		 * Ted Ts'o's reply; 6.6 is inferred from that date (the 6.6
+		 * merge window), not checked against a 6.6 tree.  The same
+		 * code is in the 6.12 and 7.2 sources; seen on 7.2 only.
 		 */
 		.first_affected = KERNEL_VERSION(6, 6, 0),
 		.commit =
