@@ -2102,7 +2102,7 @@ static void confirm_known_issue(struct __test_metadata *_metadata,
 	ASSERT_NE(NULL, r);
 	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
 	EXPECT_LE(0, kfd)
-		TH_LOG("%s/%s fail-nth=%d: %s needs the fault's call trace: /dev/kmsg: %s",
+		TH_LOG("%s/%s fail-nth=%d: %s: expected /dev/kmsg for the trace, seen %s",
 		       self->name, sc->name, n, ki->id, strerror(errno));
 	if (kfd < 0) {
 		free(r);
