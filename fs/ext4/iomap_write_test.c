@@ -785,16 +785,23 @@ struct iwt_diff {
  * @seed: pattern seed the bytes were written with, or -1 for zeros
  * @d: where they differ
  */
+static ssize_t iwt_read_on(struct iwt_fs *fs, struct file *file, u8 *buf,
+			   size_t len, loff_t pos, size_t got);
+
 static void iwt_diff_data(struct iwt_fs *fs, struct file *file, loff_t pos,
 			  size_t len, int seed, struct iwt_diff *d)
 {
 	struct kunit *test = fs->test;
 	u8 *buf = kunit_kmalloc(test, len, GFP_KERNEL);
 	loff_t rpos = pos;
+	ssize_t got;
 	size_t i;
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
-	KUNIT_ASSERT_EQ_MSG(test, kernel_read(file, buf, len, &rpos), (ssize_t)len,
+	got = kernel_read(file, buf, len, &rpos);
+	if (got >= 0 && got < len)
+		got += iwt_read_on(fs, file, buf, len, pos, got);
+	KUNIT_ASSERT_EQ_MSG(test, got, (ssize_t)len,
 			    "read of %zu bytes at offset %lld", len, pos);
 	memset(d, 0, sizeof(*d));
 	for (i = 0; i < len; i++) {
@@ -1069,8 +1076,11 @@ static const char *const iwt_state_names[] = {
  * @IWT_KI_EFAULT_SIZE: first byte faults, i_size grows anyway
  * @IWT_KI_FAILED_WRITE_SIZE: an injected failure before the first byte,
  *	i_size grows anyway
+ * @IWT_KI_IOMAP_FAILED_WRITE_SIZE: the same through iomap_write_iter()
  * @IWT_KI_STALE_TAIL: iomap, stale page memory past a short copy
  * @IWT_KI_ENOSPC_WHOLE: iomap delalloc, -ENOSPC for the whole write
+ * @IWT_KI_SHORT_READ: iomap, a read stops short at the folio that
+ *	straddles s_maxbytes
  * @IWT_KI_JOURNAL_START: -ENOMEM from ext4_da_do_write_end() after i_size
  *	grew
  * @IWT_KI_CONVERT_LOSS: unwritten-extent conversion fails, fsync says 0
@@ -1079,8 +1089,10 @@ static const char *const iwt_state_names[] = {
 enum iwt_ki {
 	IWT_KI_EFAULT_SIZE,
 	IWT_KI_FAILED_WRITE_SIZE,
+	IWT_KI_IOMAP_FAILED_WRITE_SIZE,
 	IWT_KI_STALE_TAIL,
 	IWT_KI_ENOSPC_WHOLE,
+	IWT_KI_SHORT_READ,
 	IWT_KI_JOURNAL_START,
 	IWT_KI_CONVERT_LOSS,
 	IWT_KI_NR,
@@ -1105,6 +1117,9 @@ enum iwt_ki {
  * @last_state: state of the block holding @diff.last
  * @free: free clusters before the write
  * @asked: clusters the write asks for
+ * @got: bytes a read returned
+ * @rest: what reading on from there returned
+ * @maxbytes: the filesystem's s_maxbytes
  * @console: the kernel's console output since the case (or the replayed
  *	step) began
  */
@@ -1125,6 +1140,9 @@ struct iwt_obs {
 	enum iwt_state last_state;
 	s64 free;
 	s64 asked;
+	size_t got;
+	ssize_t rest;
+	loff_t maxbytes;
 	const char *console;
 };
 
@@ -1193,6 +1211,20 @@ static bool iwt_sig_enospc_whole(const struct iwt_obs *o)
 	       o->free > 0 && o->asked > o->free;
 }
 
+/*
+ * A read of [pos, pos + copyable) inside i_size stops at the start of the
+ * folio that straddles s_maxbytes, and reading on returns all the rest.
+ */
+static bool iwt_sig_short_read(const struct iwt_obs *o)
+{
+	loff_t last = round_down(o->maxbytes, PAGE_SIZE);
+
+	return !o->injected && (o->maxbytes & ~PAGE_MASK) &&
+	       o->got < o->copyable && o->pos + (loff_t)o->got == last &&
+	       o->rest == (ssize_t)(o->copyable - o->got) &&
+	       o->pos + (loff_t)o->copyable <= o->size;
+}
+
 static bool iwt_sig_journal_start(const struct iwt_obs *o)
 {
 	return o->injected && o->ret == -ENOMEM && o->copyable &&
@@ -1228,6 +1260,17 @@ static const struct iwt_known iwt_known[IWT_KI_NR] = {
 		.text =
 			"nodelalloc: a short copy into a folio that is not uptodate is rejected by ext4_write_end(), which still extends i_size to pos + 0; when the retry's ->write_begin() then fails, the write returns the error with i_size at pos",
 	},
+	[IWT_KI_IOMAP_FAILED_WRITE_SIZE] = {
+		.id = "iomap-failed-write-extends-size",
+		.paths = IWT_IOMAP_DA | IWT_IOMAP_NODA,
+		/* Generic iomap code; reached through ext4 with the series. */
+		.since = KERNEL_VERSION(7, 2, 0),
+		/* iomap_write_iter() is inlined in iomap_file_buffered_write(). */
+		.frames = { "iomap_write_begin", "iomap_file_buffered_write" },
+		.match = iwt_sig_failed_write_size,
+		.text =
+			"iomap: a short copy into a folio that is not uptodate is rejected, yet iomap_write_iter() moves i_size to pos + 0 (\"pos + written > old_size\" with written == 0); when the retry's iomap_write_begin() then fails, the write returns the error with i_size at pos",
+	},
 	[IWT_KI_STALE_TAIL] = {
 		.id = "iomap-stale-tail",
 		.paths = IWT_IOMAP_DA | IWT_IOMAP_NODA,
@@ -1244,6 +1287,15 @@ static const struct iwt_known iwt_known[IWT_KI_NR] = {
 		.match = iwt_sig_enospc_whole,
 		.text =
 			"iomap with delalloc: a write asking for more clusters than are free fails whole with -ENOSPC instead of writing as many bytes as there is room for",
+	},
+	[IWT_KI_SHORT_READ] = {
+		.id = "iomap-short-read-at-maxbytes",
+		.paths = IWT_IOMAP_DA | IWT_IOMAP_NODA,
+		.small_blocks = true,
+		.since = KERNEL_VERSION(7, 2, 0),
+		.match = iwt_sig_short_read,
+		.text =
+			"iomap, 1k blocks: s_maxbytes is not page aligned, and a read inside i_size that reaches into the folio straddling it returns only the bytes before that folio; reading on returns the rest",
 	},
 	[IWT_KI_JOURNAL_START] = {
 		.id = "journal-start-after-size",
@@ -1361,12 +1413,48 @@ static bool iwt_known_issue(struct iwt_fs *fs, enum iwt_ki ki,
 	if (why) {
 		kunit_info(fs->test, "not known-issue:%s: %s (ret %zd, i_size %lld -> %lld, pos %lld)",
 			   k->id, why, o->ret, o->old_size, o->size, o->pos);
+		if (k->frames[0] && o->console)
+			kunit_info(fs->test, "the console showed: %.1500s", o->console);
 		return false;
 	}
 	if (!(fs->known & BIT(ki)))
 		kunit_info(fs->test, "known-issue:%s: %s", k->id, k->text);
 	fs->known |= BIT(ki);
 	return true;
+}
+
+/**
+ * iwt_read_on() - after a short read, read the rest
+ * @fs: the case's filesystem
+ * @file: the file
+ * @buf: the buffer of the whole read
+ * @len: bytes asked for
+ * @pos: where the read started
+ * @got: bytes it returned
+ *
+ * A regular file returns fewer bytes than asked only at EOF: a short read
+ * inside i_size fails the case unless it is exactly a known issue.
+ *
+ * Return: bytes the second read returned.
+ */
+static ssize_t iwt_read_on(struct iwt_fs *fs, struct file *file, u8 *buf,
+			   size_t len, loff_t pos, size_t got)
+{
+	loff_t rpos = pos + got;
+	struct iwt_obs o = {
+		.copyable = len,
+		.pos = pos,
+		.size = i_size_read(file_inode(file)),
+		.got = got,
+		.rest = kernel_read(file, buf + got, len - got, &rpos),
+		.maxbytes = fs->sb->s_maxbytes,
+	};
+
+	if (!iwt_known_issue(fs, IWT_KI_SHORT_READ, &o))
+		KUNIT_FAIL_AND_ABORT(fs->test,
+				     "read of %zu bytes at offset %lld (i_size %lld) returned %zu; reading on from offset %lld returned %zd",
+				     len, pos, o.size, got, pos + (loff_t)got, o.rest);
+	return o.rest;
 }
 
 /**
@@ -1781,6 +1869,44 @@ static u64 iwt_expect_states(struct iwt_fs *fs, struct file *file, u64 from,
 		}
 	}
 	return delayed;
+}
+
+/* Blocks iwt_expect_states_reread() compares at most. */
+#define IWT_REREAD_BLOCKS	32
+
+/**
+ * iwt_expect_states_reread() - block states survive dropping the
+ *	extent-status cache
+ * @fs: the case's filesystem
+ * @file: the file
+ * @from: first logical block
+ * @to: block past the last
+ *
+ * EXT4_IOC_CLEAR_ES_CACHE drops every cached extent that is not delayed,
+ * so fiemap has to read the on-disk extent tree again: each block must
+ * then show the state it showed before.
+ */
+static void iwt_expect_states_reread(struct iwt_fs *fs, struct file *file,
+				     u64 from, u64 to)
+{
+	enum iwt_state before[IWT_REREAD_BLOCKS];
+	u64 lblk;
+
+	to = min_t(u64, to, from + IWT_REREAD_BLOCKS);
+	/* fiemap takes no block at or past s_maxbytes. */
+	to = min_t(u64, to, fs->sb->s_maxbytes >> file_inode(file)->i_blkbits);
+	for (lblk = from; lblk < to; lblk++)
+		before[lblk - from] = iwt_block_state(fs, file, lblk);
+	KUNIT_ASSERT_EQ(fs->test, file->f_op->unlocked_ioctl(file, EXT4_IOC_CLEAR_ES_CACHE, 0),
+			0);
+	for (lblk = from; lblk < to; lblk++) {
+		enum iwt_state st = iwt_block_state(fs, file, lblk);
+
+		KUNIT_EXPECT_EQ_MSG(fs->test, st, before[lblk - from],
+				    "block %llu: %s from the extent-status cache, %s once it was dropped",
+				    lblk, iwt_state_names[before[lblk - from]],
+				    iwt_state_names[st]);
+	}
 }
 
 /**
@@ -2382,6 +2508,8 @@ static void iwt_short_write(struct kunit *test)
 				  iwt_inside_states(sc, &e),
 				  "inside i_size past the copy, after fsync");
 	}
+	iwt_expect_states_reread(fs, file, (pos >> bits) ? (pos >> bits) - 1 : 0,
+				 max(e.stale_end, copied_end) + 1);
 	if (sc->then != IWT_THEN_NOTHING) {
 		file = iwt_then(fs, file, sc, pos, copy, asked, &e);
 		goto forget;
@@ -2757,6 +2885,42 @@ static unsigned int iwt_sweep_kept(struct iwt_fs *fs, struct file *file,
 }
 
 /**
+ * iwt_sweep_expect_whole() - a step nothing was injected into returns
+ *	what the write returns without fault injection
+ * @fs: the case's filesystem
+ * @sc: the scenario
+ * @o: the step's outcome
+ * @free: clusters free for the write before it
+ *
+ * The bytes the source holds; with the filler, as many clusters as were
+ * free (see iwt_enospc()), the first one from the write position on.
+ */
+static void iwt_sweep_expect_whole(struct iwt_fs *fs,
+				   const struct iwt_scenario *sc,
+				   struct iwt_obs *o, s64 free)
+{
+	size_t csize = fs->env->geo->block_size * fs->env->geo->cluster_ratio;
+	/* The write starts inside its first cluster: that one holds less. */
+	s64 room = free * csize - (o->pos & (csize - 1));
+	ssize_t want = sc->limit == IWT_NOSPACE ?
+		       (ssize_t)min_t(s64, o->copyable, room) : o->copyable;
+
+	if (o->ret == want)
+		return;
+	o->free = free;
+	o->asked = DIV_ROUND_UP(o->copyable, csize);
+	if (o->ret == -ENOSPC) {
+		o->injected = false;
+		if (iwt_known_issue(fs, IWT_KI_ENOSPC_WHOLE, o))
+			return;
+		o->injected = true;
+	}
+	KUNIT_FAIL(fs->test,
+		   "the last step, with nothing injected: the write returned %zd, expected %zd (%lld clusters of %zu bytes free)",
+		   o->ret, want, free, csize);
+}
+
+/**
  * iwt_sweep_write() - one write and fsync with the n-th injection point
  *	failing, and every check that does not need the fault's call trace
  * @fs: the case's filesystem
@@ -2779,6 +2943,7 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 	loff_t fsize = iwt_max_folio_size(file->f_mapping);
 	struct iwt_obs *o = &st->o;
 	bool done, extended = false;
+	s64 free;
 	char when[48];
 	ssize_t ret;
 	int err;
@@ -2786,6 +2951,7 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 	iwt_prepare(fs, file, sc, size);
 	if (sc->kind == IWT_APPEND)
 		size = 0;
+	free = iwt_free_clusters(fs) - atomic64_read(&iwt_sbi(fs)->s_resv_clusters);
 	iwt_console_clear();
 	iwt_set_fail_nth(n);
 	ret = iwt_write(file, st->ubuf, asked, pos);
@@ -2803,6 +2969,8 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 		.fsync_err = err,
 	};
 	st->suspect = IWT_KI_NR;
+	if (done)
+		iwt_sweep_expect_whole(fs, sc, o, free);
 
 	KUNIT_EXPECT_LE_MSG(test, ret, (ssize_t)copy,
 			    "fail-nth=%u: write returned more than it could copy", n);
@@ -2829,7 +2997,9 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 				"(past what the write returned, fail-nth sweep)");
 	if (sc->kind == IWT_APPEND && ret < 0 && i_size_read(inode) == pos &&
 	    pos > size) {
-		st->suspect = IWT_KI_FAILED_WRITE_SIZE;
+		st->suspect = fs->env->mode->path == IWT_IOMAP ?
+			      IWT_KI_IOMAP_FAILED_WRITE_SIZE :
+			      IWT_KI_FAILED_WRITE_SIZE;
 		extended = true;
 	} else if (i_size_read(inode) != max_t(loff_t, size, end)) {
 		if (ret == -ENOMEM && i_size_read(inode) > pos) {
@@ -2938,6 +3108,10 @@ static void iwt_fail_nth(struct kunit *test)
 	" jbd2__journal_start+0x7c/0x1e0\n ext4_da_write_end+0x1a4/0x3c0\n generic_perform_write+0x150/0x2a0\n"
 #define IWT_MSG_CONVERT_LOSS \
 	"EXT4-fs (ram0): failed to convert unwritten extents to written extents -- potential data loss!  (inode 12, error -12)"
+#define IWT_TRACE_IOMAP_RETRY \
+	" __filemap_get_folio+0x94/0x3b0\n iomap_write_begin+0x43c/0x9e0\n iomap_file_buffered_write+0x1b2/0x440\n"
+#define IWT_TRACE_BH_RETRY \
+	" __filemap_get_folio+0x94/0x3b0\n ext4_write_begin+0x12c/0x330\n generic_perform_write+0xf0/0x2a0\n"
 #define IWT_TRACE_FOLIO_ALLOC \
 	" __filemap_get_folio+0x94/0x3b0\n ext4_da_write_begin+0x12c/0x330\n generic_perform_write+0xf0/0x2a0\n"
 
@@ -2965,6 +3139,13 @@ struct iwt_sig_case {
 #define IWT_JSTART_OBS(trace) { .injected = true, .ret = -ENOMEM, \
 	.copyable = 1539, .room = 4096, .pos = 8192, .size = 8192 + 1539, \
 	.console = trace }
+#define IWT_RETRY_OBS(trace) { .injected = true, .ret = -ENOMEM, \
+	.copyable = 1539, .room = 4096, .pos = 8192, .size = 8192, \
+	.console = trace }
+/* 1k blocks: s_maxbytes (2^32 - 1) KiB ends a quarter into a page. */
+#define IWT_READ_OBS(returned, then) { .copyable = 5629, \
+	.pos = 4398046502912LL, .size = 4398046510080LL, .got = returned, \
+	.rest = then, .maxbytes = 4398046510080LL }
 #define IWT_STALE_OBS(from, to, poisoned) { .ret = 300, .copyable = 300, \
 	.pos = 8192 + 300, .hole_in_block = true, .lo = 8192 + 600, \
 	.hi = 12288, .diff = { .bad = 100, .first = from, .last = to, \
@@ -2983,6 +3164,18 @@ static const struct iwt_sig_case iwt_sig_cases[] = {
 	  IWT_EFAULT_OBS, false },
 	{ "efault-size/size-not-pos", IWT_KI_EFAULT_SIZE, 0, 2, false,
 	  { .ret = -EFAULT, .pos = 8192, .size = 8193 }, false },
+	{ "failed-write/nodelalloc", IWT_KI_FAILED_WRITE_SIZE, 1, 0, false,
+	  IWT_RETRY_OBS(IWT_TRACE_BH_RETRY), true },
+	{ "failed-write/delalloc", IWT_KI_FAILED_WRITE_SIZE, 0, 0, false,
+	  IWT_RETRY_OBS(IWT_TRACE_BH_RETRY), false },
+	{ "failed-write/iomap-trace", IWT_KI_FAILED_WRITE_SIZE, 1, 0, false,
+	  IWT_RETRY_OBS(IWT_TRACE_IOMAP_RETRY), false },
+	{ "iomap-failed-write/iomap", IWT_KI_IOMAP_FAILED_WRITE_SIZE, 2, 0, false,
+	  IWT_RETRY_OBS(IWT_TRACE_IOMAP_RETRY), true },
+	{ "iomap-failed-write/buffer_head", IWT_KI_IOMAP_FAILED_WRITE_SIZE, 0, 0,
+	  false, IWT_RETRY_OBS(IWT_TRACE_IOMAP_RETRY), false },
+	{ "iomap-failed-write/in-iomap-begin", IWT_KI_IOMAP_FAILED_WRITE_SIZE, 2, 0,
+	  false, IWT_RETRY_OBS(IWT_TRACE_FOLIO_ALLOC), false },
 	{ "journal-start/site", IWT_KI_JOURNAL_START, 0, 2, false,
 	  IWT_JSTART_OBS(IWT_TRACE_JOURNAL_START), true },
 	{ "journal-start/other-site", IWT_KI_JOURNAL_START, 0, 2, false,
@@ -3004,6 +3197,14 @@ static const struct iwt_sig_case iwt_sig_cases[] = {
 	  IWT_STALE_OBS(8892, 8991, 100), false },
 	{ "stale-tail/4k-blocks", IWT_KI_STALE_TAIL, 2, 2, false,
 	  IWT_STALE_OBS(8892, 8991, 100), false },
+	{ "short-read/at-maxbytes", IWT_KI_SHORT_READ, 2, 0, false,
+	  IWT_READ_OBS(4096, 1533), true },
+	{ "short-read/rest-short", IWT_KI_SHORT_READ, 2, 0, false,
+	  IWT_READ_OBS(4096, 1000), false },
+	{ "short-read/buffer_head", IWT_KI_SHORT_READ, 0, 0, false,
+	  IWT_READ_OBS(4096, 1533), false },
+	{ "short-read/elsewhere", IWT_KI_SHORT_READ, 2, 0, false,
+	  IWT_READ_OBS(2048, 3581), false },
 	{ "enospc-whole/too-few-free", IWT_KI_ENOSPC_WHOLE, 2, 2, false,
 	  { .ret = -ENOSPC, .free = 16, .asked = 64 }, true },
 	{ "enospc-whole/enough-free", IWT_KI_ENOSPC_WHOLE, 2, 2, false,
