@@ -3185,7 +3185,8 @@ static void iwt_fail_nth(struct kunit *test)
 #define IWT_TRACE_JOURNAL_START \
 	" jbd2__journal_start+0x7c/0x1e0\n ext4_da_write_end+0x1a4/0x3c0\n generic_perform_write+0x150/0x2a0\n"
 #define IWT_MSG_CONVERT_LOSS \
-	"EXT4-fs warning (device ram0): ext4_convert_unwritten_extents:5071: inode #12: block 8: len 4: ext4_ext_map_blocks returned -12\n" \
+	"EXT4-fs warning (device ram0): ext4_convert_unwritten_extents:5071: " \
+	"inode #12: block 8: len 4: ext4_ext_map_blocks returned -12\n" \
 	"EXT4-fs (ram0): failed to convert unwritten extents to written extents -- potential data loss!  (inode 12, error -12)"
 #define IWT_TRACE_IOMAP_RETRY \
 	" __filemap_get_folio+0x94/0x3b0\n iomap_write_begin+0x43c/0x9e0\n iomap_file_buffered_write+0x1b2/0x440\n"
