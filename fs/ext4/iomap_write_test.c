@@ -552,13 +552,17 @@ static void iwt_unmount_action(void *ctx)
 
 static int iwt_try_mount(struct iwt_fs *fs, const char *options)
 {
+	struct fs_struct *old_fs = iwt_use_init_fs();
 	struct vfsmount *mnt;
 	int ret = iwt_make_node();
 
-	if (ret)
+	if (ret) {
+		iwt_restore_fs(old_fs);
 		return ret;
+	}
 	mnt = iwt_kern_mount(options);
 	iwt_remove_node();
+	iwt_restore_fs(old_fs);
 	if (IS_ERR(mnt))
 		return PTR_ERR(mnt);
 	fs->mnt = mnt;
@@ -1164,8 +1168,8 @@ struct iwt_obs {
  * @commit: the commit that introduced it, where known
  * @frames: functions the injected fault's call trace must show, in this
  *	order from the innermost (fault-injection steps only)
- * @messages: what the kernel must have logged during the case, each from
- *	the release on that logs it
+ * @messages: what the kernel must have logged during the case, each on
+ *	the releases that log it: [since, until), until 0 for open-ended
  * @match: the values the case saw, exactly
  * @text: what the issue is
  *
@@ -1183,6 +1187,7 @@ struct iwt_known {
 	struct {
 		const char *text;
 		u32 since;
+		u32 until;
 	} messages[2];
 	bool (*match)(const struct iwt_obs *o);
 	const char *text;
@@ -1331,12 +1336,13 @@ static const struct iwt_known iwt_known[IWT_KI_NR] = {
 		.paths = IWT_BH_DA,
 		.since = KERNEL_VERSION(6, 12, 0),
 		/*
-		 * ext4_convert_unwritten_extents() warns on every kernel; 7.2
-		 * also says "potential data loss!" (ext4_end_io_end(), which
-		 * ext4_put_io_end() does not reach on 6.12).
+		 * 7.2 and later say "potential data loss!" (ext4_end_io_end());
+		 * 6.12's ext4_put_io_end() does not reach that message, and
+		 * only ext4_convert_unwritten_extents()' warning tells.
 		 */
 		.messages = {
-			{ "ext4_convert_unwritten_extents", KERNEL_VERSION(6, 12, 0) },
+			{ "ext4_convert_unwritten_extents", KERNEL_VERSION(6, 12, 0),
+			  KERNEL_VERSION(7, 2, 0) },
 			{ "potential data loss!", KERNEL_VERSION(7, 2, 0) },
 		},
 		.match = iwt_sig_convert_loss,
@@ -1410,6 +1416,8 @@ static const char *iwt_known_mismatch(const struct iwt_known *k,
 		return "the injected fault's call trace does not show the site";
 	for (i = 0; i < ARRAY_SIZE(k->messages) && k->messages[i].text; i++)
 		if (iwt_kernel_version() >= k->messages[i].since &&
+		    (!k->messages[i].until ||
+		     iwt_kernel_version() < k->messages[i].until) &&
 		    !strstr(o->console ?: "", k->messages[i].text))
 			return "the kernel did not log the issue's message";
 	return NULL;
@@ -3168,7 +3176,8 @@ static void iwt_fail_nth(struct kunit *test)
 	struct iwt_faults *fi = iwt_faults_setup(test);
 
 	st.ubuf = iwt_user_buf(test, st.copy, IWT_POS_BLOCKS * bs, 1);
-	for (pass = 1; pass <= IWT_SWEEP_PASSES; pass++) {
+	for (pass = 1; pass <= IWT_SWEEP_PASSES &&
+		    READ_ONCE(test->status) != KUNIT_FAILURE; pass++) {
 		for (n = 1; n <= IWT_SWEEP_MAX; n++) {
 			st.n = n;
 			if (iwt_sweep_step(fs, fi, &st) ||

@@ -9,6 +9,7 @@
 
 #include <kunit/test.h>
 #include <linux/fs.h>
+#include <linux/fs_struct.h>
 #include <linux/namei.h>
 #include <linux/version.h>
 
@@ -51,6 +52,27 @@ static inline int iwt_mknod(struct inode *dir, struct dentry *dentry, dev_t dev)
 #else
 #define IWT_GEN_ARGS	const void *prev, char *desc
 #endif
+
+/*
+ * From 7.3 a kthread, such as a KUnit case, resolves paths in a nullfs
+ * root: the device node and the mount's source are looked up from init's
+ * root instead, for as long as the case needs them.
+ */
+static inline struct fs_struct *iwt_use_init_fs(void)
+{
+#ifdef scoped_with_init_fs
+	return __override_init_fs();
+#else
+	return NULL;
+#endif
+}
+
+static inline void iwt_restore_fs(struct fs_struct *old_fs)
+{
+#ifdef scoped_with_init_fs
+	__revert_init_fs(old_fs);
+#endif
+}
 
 /*
  * The running kernel's version, for the first affected release of each
