@@ -3176,8 +3176,9 @@ static void iwt_fail_nth(struct kunit *test)
 	struct iwt_faults *fi = iwt_faults_setup(test);
 
 	st.ubuf = iwt_user_buf(test, st.copy, IWT_POS_BLOCKS * bs, 1);
-	for (pass = 1; pass <= IWT_SWEEP_PASSES &&
-		    READ_ONCE(test->status) != KUNIT_FAILURE; pass++) {
+	for (pass = 1; pass <= IWT_SWEEP_PASSES; pass++) {
+		if (READ_ONCE(test->status) == KUNIT_FAILURE)
+			break;
 		for (n = 1; n <= IWT_SWEEP_MAX; n++) {
 			st.n = n;
 			if (iwt_sweep_step(fs, fi, &st) ||
