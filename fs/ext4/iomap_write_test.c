@@ -36,6 +36,7 @@
 #include <trace/events/printk.h>
 
 #include "ext4.h"
+#include "ext4_extents.h"
 #include "iomap_write_test_mkfs.h"
 #include "iomap_write_test_compat.h"
 
@@ -1918,6 +1919,134 @@ static u64 iwt_expect_states(struct iwt_fs *fs, struct file *file, u64 from,
 	return delayed;
 }
 
+/* Blocks iwt_expect_disk_extents() compares at most. */
+#define IWT_DISK_BLOCKS		64
+
+/**
+ * struct iwt_disk_map - logical blocks whose on-disk state is wanted
+ * @from: first logical block
+ * @to: block past the last
+ * @st: their states, %IWT_HOLE unless an extent covers them
+ */
+struct iwt_disk_map {
+	u64 from;
+	u64 to;
+	enum iwt_state st[IWT_DISK_BLOCKS];
+};
+
+/**
+ * iwt_walk_extents() - fill @map from one node of an extent tree
+ * @test: the running case
+ * @bdev: the ramdisk, opened for reading
+ * @bs: block size
+ * @eh: the node: its header, then its entries
+ * @room: bytes the node may span
+ * @level: levels left to descend, so that a corrupt tree cannot loop
+ * @map: what is wanted, and the states found
+ */
+static void iwt_walk_extents(struct kunit *test, struct file *bdev,
+			     unsigned int bs, struct ext4_extent_header *eh,
+			     size_t room, unsigned int level,
+			     struct iwt_disk_map *map)
+{
+	unsigned int i, n = le16_to_cpu(eh->eh_entries);
+	u64 lblk;
+
+	KUNIT_ASSERT_EQ_MSG(test, eh->eh_magic, EXT4_EXT_MAGIC,
+			    "extent node magic on disk");
+	KUNIT_ASSERT_LE_MSG(test, sizeof(*eh) + n * sizeof(struct ext4_extent), room,
+			    "entries of an extent node on disk");
+	KUNIT_ASSERT_GT_MSG(test, level, 0U, "extent tree depth on disk");
+	if (!eh->eh_depth) {
+		struct ext4_extent *ex = (void *)(eh + 1);
+
+		for (i = 0; i < n; i++) {
+			u32 first = le32_to_cpu(ex[i].ee_block);
+			u32 len = le16_to_cpu(ex[i].ee_len);
+			bool unwritten = len > EXT_INIT_MAX_LEN;
+
+			len -= unwritten ? EXT_INIT_MAX_LEN : 0;
+			for (lblk = max_t(u64, first, map->from);
+			     lblk < min_t(u64, (u64)first + len, map->to); lblk++)
+				map->st[lblk - map->from] = unwritten ? IWT_UNWRITTEN :
+									IWT_WRITTEN;
+		}
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct ext4_extent_idx *ix = (void *)(eh + 1);
+		u64 leaf = le32_to_cpu(ix[i].ei_leaf_lo) |
+			   ((u64)le16_to_cpu(ix[i].ei_leaf_hi) << 32);
+		void *node = kunit_kmalloc(test, bs, GFP_KERNEL);
+
+		KUNIT_ASSERT_NOT_NULL(test, node);
+		iwt_read_disk(test, bdev, leaf * bs, node, bs);
+		iwt_walk_extents(test, bdev, bs, node, bs, level - 1, map);
+		kunit_kfree(test, node);
+	}
+}
+
+/**
+ * iwt_expect_disk_extents() - the on-disk extent tree agrees with fiemap
+ * @fs: the case's filesystem, after fsync
+ * @file: the file
+ * @from: first logical block
+ * @to: block past the last
+ *
+ * Reads the file's inode and extent tree off the ramdisk (a second,
+ * shared open of it; the filesystem's metadata buffers are the ramdisk's
+ * page cache) and parses them here, not through ext4's extent code. Each
+ * block must be written, unwritten or a hole there as fiemap says, a
+ * delayed block being a hole on disk.
+ */
+static void iwt_expect_disk_extents(struct iwt_fs *fs, struct file *file,
+				    u64 from, u64 to)
+{
+	struct kunit *test = fs->test;
+	unsigned long ino = file_inode(file)->i_ino;
+	struct iwt_disk_map *map = kunit_kzalloc(test, sizeof(*map), GFP_KERNEL);
+	struct ext4_super_block *es = kunit_kmalloc(test, sizeof(*es), GFP_KERNEL);
+	struct ext4_group_desc gd;
+	struct ext4_inode *raw;
+	u32 bs, ipg, isz, group;
+	struct file *bdev;
+	u64 lblk;
+
+	KUNIT_ASSERT_NOT_NULL(test, map);
+	KUNIT_ASSERT_NOT_NULL(test, es);
+	map->from = from;
+	map->to = min_t(u64, to, from + IWT_DISK_BLOCKS);
+	bdev = bdev_file_open_by_dev(IWT_RAMDISK, BLK_OPEN_READ, NULL, NULL);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(bdev), "shared open of the ramdisk: %d",
+			       PTR_ERR_OR_ZERO(bdev));
+	iwt_read_disk(test, bdev, 1024, es, sizeof(*es));
+	bs = 1024U << le32_to_cpu(es->s_log_block_size);
+	ipg = le32_to_cpu(es->s_inodes_per_group);
+	isz = le16_to_cpu(es->s_inode_size);
+	group = (ino - 1) / ipg;
+	iwt_read_disk(test, bdev, (loff_t)(1024 / bs + 1) * bs +
+		      group * EXT4_MIN_DESC_SIZE, &gd, EXT4_MIN_DESC_SIZE);
+	raw = kunit_kzalloc(test, max_t(u32, isz, sizeof(*raw)), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, raw);
+	iwt_read_disk(test, bdev, (loff_t)le32_to_cpu(gd.bg_inode_table_lo) * bs +
+		      (loff_t)((ino - 1) % ipg) * isz, raw, isz);
+	KUNIT_ASSERT_TRUE_MSG(test, le32_to_cpu(raw->i_flags) & EXT4_EXTENTS_FL,
+			      "inode %lu on disk has no extent tree", ino);
+	iwt_walk_extents(test, bdev, bs, (void *)raw->i_block, sizeof(raw->i_block),
+			 5, map);
+	iwt_close(bdev);
+	for (lblk = map->from; lblk < map->to; lblk++) {
+		enum iwt_state st = iwt_block_state(fs, file, lblk);
+
+		if (st == IWT_DELAYED)
+			st = IWT_HOLE;
+		KUNIT_EXPECT_EQ_MSG(test, map->st[lblk - from], st,
+				    "block %llu of inode %lu: %s in the extent tree on disk, %s by fiemap",
+				    lblk, ino, iwt_state_names[map->st[lblk - from]],
+				    iwt_state_names[st]);
+	}
+}
+
 /* Blocks iwt_expect_states_reread() compares at most. */
 #define IWT_REREAD_BLOCKS	32
 
@@ -2560,6 +2689,8 @@ static void iwt_short_write(struct kunit *test)
 	}
 	iwt_expect_states_reread(fs, file, (pos >> bits) ? (pos >> bits) - 1 : 0,
 				 max(e.stale_end, copied_end) + 1);
+	if (sc->limit != IWT_MAXBYTES)
+		iwt_expect_disk_extents(fs, file, 0, max(e.stale_end, copied_end) + 1);
 	if (sc->then != IWT_THEN_NOTHING) {
 		file = iwt_then(fs, file, sc, pos, copy, asked, &e);
 		goto forget;
