@@ -2458,31 +2458,6 @@ static void iwt_expect_tail(struct iwt_fs *fs, struct file *file,
 	iwt_report_diff(fs, &d, when);
 }
 
-/**
- * iwt_delayed_clusters() - clusters holding delayed blocks in a range
- * @fs: the case's filesystem
- * @file: the file
- * @from: first logical block
- * @to: block past the last
- *
- * Return: how many distinct clusters hold at least one delayed block.
- */
-static unsigned int iwt_delayed_clusters(struct iwt_fs *fs, struct file *file,
-					 u64 from, u64 to)
-{
-	unsigned int cbits = ilog2(fs->env->geo->cluster_ratio), n = 0;
-	u64 lblk, last = U64_MAX;
-
-	for (lblk = from; lblk < to; lblk++) {
-		if (iwt_block_state(fs, file, lblk) != IWT_DELAYED ||
-		    lblk >> cbits == last)
-			continue;
-		last = lblk >> cbits;
-		n++;
-	}
-	return n;
-}
-
 /* States allowed past the copy inside i_size, after fsync. */
 static unsigned int iwt_inside_states(const struct iwt_scenario *sc,
 				      const struct iwt_expect *e)
@@ -2518,7 +2493,7 @@ static struct file *iwt_then(struct iwt_fs *fs, struct file *file,
 {
 	struct kunit *test = fs->test;
 	unsigned int bits = file_inode(file)->i_blkbits;
-	u64 copied_end = (pos + copy + (1 << bits) - 1) >> bits;
+	u64 copied_end = (pos + copy + (1 << bits) - 1) >> bits, punched = 0;
 	unsigned int kept = iwt_kept_clusters(fs, e, copied_end, copied_end);
 	loff_t size = pos + copy;
 
@@ -2539,14 +2514,18 @@ static struct file *iwt_then(struct iwt_fs *fs, struct file *file,
 		KUNIT_ASSERT_EQ(test, vfs_fallocate(file, FALLOC_FL_PUNCH_HOLE |
 						    FALLOC_FL_KEEP_SIZE, pos, asked), 0);
 		/*
-		 * ext4 clamps the hole to the block (7.x) or page (6.12)
-		 * holding i_size: what it leaves past that stays delayed, and
-		 * exactly those clusters stay reserved.
+		 * ext4_punch_hole() clamps the hole to the end of the block
+		 * (6.14 and later) or page (6.12) that holds i_size. What it
+		 * leaves past that stays delayed, and every cluster of it
+		 * stays reserved: no block of the file is allocated any more,
+		 * and freeing a cluster that still holds delayed blocks
+		 * reserves it again (ext4_rereserve_cluster()).
 		 */
-		kept = iwt_delayed_clusters(fs, file, copied_end, e->stale_end);
-		KUNIT_EXPECT_LE_MSG(test, kept,
-				    iwt_kept_clusters(fs, e, 0, copied_end),
-				    "clusters still delayed after the punch vs before");
+		punched = min_t(loff_t, pos + asked,
+				round_up(size, iwt_kernel_version() >= KERNEL_VERSION(6, 14, 0) ?
+					       1 << bits : PAGE_SIZE)) >> bits;
+		punched = max(punched, copied_end);
+		kept = iwt_kept_clusters(fs, e, 0, punched);
 		break;
 	case IWT_THEN_EVICT:
 		/* The last dput() of a dontcache dentry evicts its inode. */
@@ -2566,9 +2545,12 @@ static struct file *iwt_then(struct iwt_fs *fs, struct file *file,
 	KUNIT_EXPECT_EQ_MSG(test, EXT4_I(file_inode(file))->i_reserved_data_blocks,
 			    kept, "i_reserved_data_blocks after %s", sc->name);
 	iwt_check_reservations(fs, file, "after the follow-up");
-	if (sc->then == IWT_THEN_PUNCH)
-		iwt_expect_states(fs, file, pos >> bits, copied_end, BIT(IWT_HOLE),
+	if (sc->then == IWT_THEN_PUNCH) {
+		iwt_expect_states(fs, file, pos >> bits, punched, BIT(IWT_HOLE),
 				  "punched");
+		iwt_expect_states(fs, file, punched, e->stale_end, e->past_eof,
+				  "past the punch, past EOF");
+	}
 	if (size > pos)
 		iwt_expect_data(fs, file, pos, size - pos,
 				sc->then == IWT_THEN_PUNCH ? -1 : 1,
