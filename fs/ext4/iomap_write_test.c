@@ -2515,7 +2515,9 @@ static struct file *iwt_then(struct iwt_fs *fs, struct file *file,
 						    FALLOC_FL_KEEP_SIZE, pos, asked), 0);
 		/*
 		 * ext4_punch_hole() clamps the hole to the end of the block
-		 * (6.14 and later) or page (6.12) that holds i_size. What it
+		 * (7.x) or page (6.12) that holds i_size; 6.14, where the
+		 * function was reworked, is assumed as the cut-over, not
+		 * bisected. What it
 		 * leaves past that stays delayed, and every cluster of it
 		 * stays reserved: no block of the file is allocated any more,
 		 * and freeing a cluster that still holds delayed blocks
