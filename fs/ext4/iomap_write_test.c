@@ -1322,7 +1322,14 @@ static const struct iwt_known iwt_known[IWT_KI_NR] = {
 		.id = "journal-start-after-size",
 		.paths = IWT_BH_DA,
 		.journal = true,
-		.since = KERNEL_VERSION(6, 12, 0),
+		/*
+		 * ext4_da_do_write_end() came with "ext4: do not mark inode
+		 * dirty every time in delalloc append write scenario", in the
+		 * ext4 tree as 40b14c55e3d0 for 6.6 (not checked against a
+		 * 6.6 tree); seen on 6.12 and 7.2.
+		 */
+		.since = KERNEL_VERSION(6, 6, 0),
+		.commit = "40b14c55e3d0 (ext4 tree id; mainline id not checked)",
 		/*
 		 * ext4_da_do_write_end() is inlined in ext4_da_write_end();
 		 * __ext4_journal_start_sb() tail-calls jbd2__journal_start().
