@@ -13,8 +13,9 @@ IWT	:= scripts/ext4-iwt
 export KDIR TREE SERIES FILTER ARCH BUILD_DIR KNOWN EXPECTED WHAT
 
 KUNIT_ARGS :=
-ifneq ($(JSON),)
-KUNIT_ARGS += --json=$(JSON)
+# JSON= alone (empty, on the command line) prints kunit.py's JSON on stdout.
+ifeq ($(origin JSON),command line)
+KUNIT_ARGS += --json$(if $(JSON),=$(JSON))
 endif
 ifneq ($(JUNIT),)
 KUNIT_ARGS += --junit=$(JUNIT)
