@@ -2279,7 +2279,7 @@ static void iwt_poisoned_put(void *ctx)
  * memory held, which here is %IWT_POISON, read back to prove it landed.
  * A byte that neither the write nor a read fills in then reads back as the
  * poison on every run, whatever pages the allocator hands out and even
- * with init_on_alloc. iwt_poison_release() tells whether the write used
+ * with init_on_alloc. iwt_poison_release() says whether the write used
  * these very folios.
  *
  * Return: the folios, referenced until the case ends or the check.
@@ -2326,7 +2326,8 @@ static struct iwt_poisoned *iwt_poison_cache(struct iwt_fs *fs,
 }
 
 /**
- * iwt_poison_release() - after the write: did it use the poisoned folios?
+ * iwt_poison_release() - after the write: say whether it used the poisoned
+ *	folios, and let them go
  * @fs: the case's filesystem
  * @file: the file
  * @p: what iwt_poison_cache() made
@@ -2336,10 +2337,8 @@ static struct iwt_poisoned *iwt_poison_cache(struct iwt_fs *fs,
  * cache as the write left it. A folio the kernel replaced (a failed write
  * truncated it and the retry allocated a new one) is reported, not
  * failed: iwt_poison_reaches_write() proves the poisoning itself.
- *
- * Return: true when the folio holding @pos is the poisoned one.
  */
-static bool iwt_poison_release(struct iwt_fs *fs, struct file *file,
+static void iwt_poison_release(struct iwt_fs *fs, struct file *file,
 			       struct iwt_poisoned *p, loff_t pos)
 {
 	struct folio *folio = pos < 0 ? ERR_PTR(-ENOENT) :
@@ -2355,7 +2354,6 @@ static bool iwt_poison_release(struct iwt_fs *fs, struct file *file,
 		kunit_info(fs->test, "the folio at offset %lld is not the poisoned one: the kernel replaced it",
 			   pos);
 	iwt_poisoned_put(p);
-	return found;
 }
 
 /* The 1k-block environment of each mode: blocks smaller than a page. */
@@ -3099,12 +3097,8 @@ static void iwt_sweep_expect_whole(struct iwt_fs *fs,
 		return;
 	o->free = free;
 	o->asked = DIV_ROUND_UP(o->copyable, csize);
-	if (o->ret == -ENOSPC) {
-		o->injected = false;
-		if (iwt_known_issue(fs, IWT_KI_ENOSPC_WHOLE, o))
-			return;
-		o->injected = true;
-	}
+	if (o->ret == -ENOSPC && iwt_known_issue(fs, IWT_KI_ENOSPC_WHOLE, o))
+		return;
 	KUNIT_FAIL(fs->test,
 		   "the last step, with nothing injected: the write returned %zd, expected %zd (%lld clusters of %zu bytes free)",
 		   o->ret, want, free, csize);
@@ -3149,7 +3143,7 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 	done = iwt_fail_nth_left() != 0;
 	iwt_set_fail_nth(0);
 	*o = (struct iwt_obs) {
-		.injected = true,
+		.injected = !done,
 		.ret = ret,
 		.copyable = copy,
 		.room = fsize - (pos & (fsize - 1)),
