@@ -6,6 +6,7 @@
 # leave the tree untouched.
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ IWT = os.path.join(REPO, 'scripts', 'ext4-iwt')
 # The files of a tree that the overlay reads or edits, plus neighbours.
 TREE_FILES = ['Makefile', 'Kconfig', '.gitignore', 'fs/ext4/Kconfig',
 	      'fs/ext4/Makefile', 'fs/ext4/inode.c', 'fs/ext4/ext4.h',
+	      'fs/ext4/page-io.c', 'fs/iomap/buffered-io.c',
 	      'tools/testing/kunit/kunit.py',
 	      'tools/testing/selftests/Makefile',
 	      'tools/testing/selftests/kselftest_harness.h']
@@ -31,10 +33,10 @@ def check(ok, what, detail=''):
 	      ('' if ok or not detail else f': {detail}'), flush=True)
 
 
-def iwt(*args, kdir):
+def iwt(*args, kdir, env=None):
 	return subprocess.run([IWT] + list(args) + ['--kdir', kdir],
 			      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-			      text=True)
+			      text=True, env=dict(os.environ, **(env or {})))
 
 
 def snapshot(top):
@@ -125,6 +127,46 @@ def round_trip(tree, kind):
 	      f'{kind}: uninstall without an overlay changes nothing')
 
 
+def fixes_round_trip(tree):
+	"""FIXES=1 lays fixes/ over the overlay; a run without takes them
+	back; a patch recorded but never applied (an interrupted install) is
+	undone all the same."""
+	before = snapshot(tree)
+	r = iwt('install', kdir=tree, env={'FIXES': '1'})
+	state = json.load(open(os.path.join(tree, '.ext4-iwt-overlay')))
+	series = [ln.split()[0] for ln in open(os.path.join(REPO, 'fixes',
+							    'series'))
+		  if ln.strip() and not ln.startswith('#')]
+	inode = open(os.path.join(tree, 'fs/ext4/inode.c')).read()
+	check(r.returncode == 0 and
+	      [p['name'] for p in state.get('patches', [])] == series and
+	      'if (copied && new_i_size > inode->i_size)' in inode,
+	      'FIXES=1: install applies every patch of fixes/series, in order',
+	      r.stdout.strip())
+	r = iwt('install', kdir=tree)
+	state = json.load(open(os.path.join(tree, '.ext4-iwt-overlay')))
+	src = ['fs/ext4/inode.c', 'fs/ext4/page-io.c', 'fs/iomap/buffered-io.c']
+	now = snapshot(tree)
+	check(r.returncode == 0 and not state.get('patches') and
+	      all(now[f][0] == before[f][0] for f in src),
+	      'install without FIXES takes the fixes back off',
+	      r.stdout.strip())
+	# Interrupted between recording a patch and applying it.
+	first = os.path.join(REPO, 'fixes', series[0])
+	os.makedirs(os.path.join(tree, '.ext4-iwt-overlay.patches'))
+	shutil.copy(first, os.path.join(tree, '.ext4-iwt-overlay.patches'))
+	state['patches'] = [{'name': series[0], 'sha': 'interrupted'}]
+	json.dump(state, open(os.path.join(tree, '.ext4-iwt-overlay'), 'w'))
+	r = iwt('uninstall', kdir=tree)
+	after = snapshot(tree)
+	changed = [k for k in diff(before, after)
+		   if after.get(k) is None or before.get(k) is None or
+		   before[k][:2] != after[k][:2]]
+	check(r.returncode == 0 and not changed,
+	      'uninstall undoes an install interrupted before its patch '
+	      'applied', f'{changed} {r.stdout.strip()}')
+
+
 def refuses(tree, why, expect):
 	before = snapshot(tree)
 	r = iwt('install', kdir=tree)
@@ -147,6 +189,7 @@ def main():
 		plain = os.path.join(tmp, 'plain')
 		copy_tree(src, plain)
 		round_trip(plain, 'plain tree')
+		fixes_round_trip(plain)
 
 		repo = os.path.join(tmp, 'git')
 		copy_tree(src, repo)
