@@ -10,7 +10,14 @@
 #   KNOWN=fail   strict mode: every known kernel issue fails
 
 IWT	:= scripts/ext4-iwt
-export KDIR TREE SERIES FILTER ARCH BUILD_DIR KNOWN EXPECTED WHAT
+# Only the variables this Makefile documents reach the harness. ARCH is
+# passed only when given on make's command line: one exported for cross
+# builds elsewhere must not select the test kernel's architecture.
+export KDIR TREE SERIES FILTER BUILD_DIR KNOWN EXPECTED WHAT FIXES CASE \
+	INSTALL OFFLINE RESULT UML_TIMEOUT SELFTEST_ARGS
+ifeq ($(origin ARCH),command line)
+export IWT_ARCH := $(ARCH)
+endif
 
 KUNIT_ARGS :=
 # JSON= alone (empty, on the command line) prints kunit.py's JSON on stdout.
@@ -21,7 +28,8 @@ ifneq ($(JUNIT),)
 KUNIT_ARGS += --junit=$(JUNIT)
 endif
 
-.PHONY: kunit check selftest install uninstall bench tree expected
+.PHONY: kunit check selftest install uninstall bench tree expected update \
+	clean-cache show-env
 
 kunit:
 	$(IWT) kunit $(KUNIT_ARGS)
@@ -46,3 +54,13 @@ tree:
 
 bench:
 	$(IWT) bench
+
+update:
+	$(IWT) update
+
+clean-cache:
+	$(IWT) clean-cache
+
+# What the harness sees of make's variables (tests/harness_test.py).
+show-env:
+	@env | grep -E '^(IWT_ARCH|KDIR|TREE|SERIES|FILTER|CASE|KNOWN|FIXES|INSTALL|OFFLINE)=' || :

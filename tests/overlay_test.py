@@ -167,6 +167,33 @@ def fixes_round_trip(tree):
 	      'applied', f'{changed} {r.stdout.strip()}')
 
 
+def interrupted(tree):
+	"""An install stopped halfway (state written, some files and an edit
+	not yet) is undone by uninstall and does not block the next install."""
+	before = snapshot(tree)
+	r = iwt('install', kdir=tree)
+	state = json.load(open(os.path.join(tree, '.ext4-iwt-overlay')))
+	for rel in state['files'][len(state['files']) // 2:]:
+		os.unlink(os.path.join(tree, rel))
+	rel = 'fs/ext4/Makefile'
+	e = state['edits'][rel]
+	path = os.path.join(tree, rel)
+	data = open(path, 'rb').read()
+	open(path, 'wb').write(data[:e['size']])
+	r2 = iwt('uninstall', kdir=tree)
+	after = snapshot(tree)
+	changed = [k for k in diff(before, after)
+		   if after.get(k) is None or before.get(k) is None or
+		   before[k][:2] != after[k][:2]]
+	check(r.returncode == 0 and r2.returncode == 0 and not changed,
+	      'uninstall undoes an install interrupted halfway (files and an '
+	      'edit not yet written)', f'{changed} {r2.stdout.strip()}')
+	r = iwt('install', kdir=tree)
+	r2 = iwt('uninstall', kdir=tree)
+	check(r.returncode == 0 and r2.returncode == 0,
+	      'and the next install and uninstall work', r.stdout + r2.stdout)
+
+
 def refuses(tree, why, expect):
 	before = snapshot(tree)
 	r = iwt('install', kdir=tree)
@@ -190,6 +217,7 @@ def main():
 		copy_tree(src, plain)
 		round_trip(plain, 'plain tree')
 		fixes_round_trip(plain)
+		interrupted(plain)
 
 		repo = os.path.join(tmp, 'git')
 		copy_tree(src, repo)
