@@ -90,5 +90,40 @@ if grep -q 'good:' "$log" && grep -q 'bad:' "$log"; then
 fi
 ok $judged "steps were judged good and bad by the suite's results"
 
+# A harness error mid-bisect (here: the cache path is a file, so no build
+# directory can be made) must abort the bisection, never blame a commit.
+# A wrapper skips the first step so that the error comes in the second.
+git -C "$work" checkout -q bad
+top=$(dirname "$work")
+wrap=$top/bisect-wrap.sh
+calls=$top/bisect-wrap.calls
+rm -f "$calls"
+: >"$top/not-a-directory"
+{
+	echo '#!/bin/sh'
+	echo "echo x >>'$calls'"
+	echo "[ \"\$(wc -l <'$calls')\" -gt 1 ] || exit 125"
+	echo "EXT4_IWT_CACHE='$top/not-a-directory' exec '$repo/scripts/bisect-run' '$filter'"
+} >"$wrap"
+chmod +x "$wrap"
+log2=$top/bisect-abort.log
+rc=0
+(cd "$work" && git bisect start bad good &&
+	git bisect run "$wrap") >"$log2" 2>&1 || rc=$?
+steps=$(wc -l <"$calls")
+aborted=1
+if [ "$rc" != 0 ] && [ "$steps" = 2 ] &&
+   grep -q 'aborting the bisection' "$log2" &&
+   ! grep -q 'is the first bad commit' "$log2"; then
+	aborted=0
+fi
+ok $aborted "a harness error in the second step aborts git bisect run (exit 255); no commit is named" \
+	"git bisect run exit $rc after $steps step(s), log: $log2"
+git -C "$work" bisect reset -q >/dev/null 2>&1 || true
+status=$(git -C "$work" status --porcelain)
+ok $([ -z "$status" ]; echo $?) "the aborted step took its overlay back" "$status"
+ok $([ -n "$(ls "$cache"/bisect-logs/*-build.log 2>/dev/null)" ]; echo $?) \
+	"each step's build log is kept (\$cache/bisect-logs/)"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
