@@ -8,8 +8,9 @@
  * them.  Since 6.6 ("ext4: do not mark inode dirty every time in delalloc
  * append write scenario", 40b14c55e3d0 in the ext4 tree; inferred).
  *
- * The file holds 1300 bytes, fsynced, so its block is allocated; each
- * fail-nth step appends 1000 bytes into that block.
+ * The file holds 1300 bytes, fsynced, so its blocks are allocated; each
+ * fail-nth step appends 500 bytes, which end in the block holding byte
+ * 1300 on 1k and 4k blocks alike.
  */
 #include "repro.h"
 
@@ -17,7 +18,7 @@ static const struct fs_kind ext4_4k = EXT4("-b 4096", "");
 static const struct fs_kind ext4_1k = EXT4("-b 1024", "");
 
 #define OLD	1300L
-#define LEN	1000L
+#define LEN	500L
 
 static void append_fail_nth(struct scratch *s, struct result *r)
 {

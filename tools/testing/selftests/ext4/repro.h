@@ -186,19 +186,22 @@ static inline unsigned char pattern(long off)
 static inline bool page_poison_on(void)
 {
 	char cmdline[4096], line[256];
-	bool built = false;
+	static int on = -1;
 	FILE *f;
 
+	if (on >= 0)
+		return on;
+	on = 0;
 	if (read_file("/proc/cmdline", cmdline, sizeof(cmdline)) ||
 	    (!strstr(cmdline, "page_poison=1") &&
 	     !strstr(cmdline, "page_poison=on")))
-		return false;
+		return on;
 	f = fopen("/proc/kallsyms", "r");
-	while (f && !built && fgets(line, sizeof(line), f))
-		built = strstr(line, " __kernel_poison_pages\n");
+	while (f && !on && fgets(line, sizeof(line), f))
+		on = !!strstr(line, " __kernel_poison_pages\n");
 	if (f)
 		fclose(f);
-	return built;
+	return on;
 }
 
 /* ---- the scratch file system ---- */
