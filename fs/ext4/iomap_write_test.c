@@ -1813,10 +1813,11 @@ static const void *iwt_sweep_gen(IWT_GEN_ARGS)
  * @inside: states allowed, after fsync, for those blocks inside i_size
  * @kept_past_eof: whether those blocks beyond EOF keep their delayed
  *	reservation after fsync
- * @either: the copy ended at a folio boundary, and the folio after it was
- *	either instantiated for a copy of nothing (->write_begin() before the
- *	fault-in: 7.x) or never touched (fault-in first: 6.12, iomap); all
- *	of its blocks, or none, are then as described above
+ * @either: the copy ended at a folio boundary, or nothing was copied, and
+ *	the folio after the copy (the first one) was either instantiated for
+ *	a copy of nothing (->write_begin() before the fault-in: 7.x) or
+ *	never touched (fault-in first: 6.12, iomap); all of its blocks, or
+ *	none, are then as described above
  */
 struct iwt_expect {
 	u64 stale_end;
@@ -1829,14 +1830,15 @@ struct iwt_expect {
 /*
  * The semantics under test, per path (the table in README.md):
  *
- * A write whose first byte faults fails with -EFAULT and changes nothing
- * (iomap_write_iter() and 6.12's generic_perform_write() fault the source
- * in before ->write_begin(); 7.x's does it only after a rejected copy:
- * see IWT_KI_EFAULT_EXTENDS_SIZE). Otherwise the first attempt covers the
- * whole folio range; a short copy into a !uptodate folio is retried with
- * the copied length, so the write returns exactly the bytes copied, and
- * the blocks of that folio past the copy were reserved or allocated for
- * nothing. Which folio that is comes from the page cache, the one input
+ * A write whose first byte faults fails with -EFAULT and changes neither
+ * i_size nor data (iomap_write_iter() and 6.12's generic_perform_write()
+ * fault the source in before ->write_begin(); 7.x's does it only after a
+ * rejected copy, so its first folio took a short copy of nothing, whose
+ * blocks are as below: see also IWT_KI_EFAULT_SIZE). Otherwise the first
+ * attempt covers the whole folio range; a short copy into a !uptodate
+ * folio is retried with the copied length, so the write returns exactly
+ * the bytes copied, and the blocks of that folio past the copy were
+ * reserved or allocated for nothing. Which folio that is comes from the page cache, the one input
  * taken from the kernel: its size is the page cache's choice, not part of
  * the semantics under test.
  *
@@ -1867,14 +1869,17 @@ static void iwt_expectation(const struct iwt_env *env, struct inode *inode,
 
 	/*
 	 * The folio that took the short copy bounds the stale range. A write
-	 * that copied nothing leaves nothing, unless ->write_begin() ran for
-	 * its first folio before the fault showed: 7.x's buffer_head path
-	 * does (efault-extends-size), and then that folio took a short copy
-	 * of nothing.
+	 * that copied nothing leaves nothing when the source was faulted in
+	 * before ->write_begin() (iomap_write_iter(), 6.12's
+	 * generic_perform_write()). 7.x's buffer_head path runs
+	 * ->write_begin() for the first folio before the fault shows: that
+	 * folio then took a short copy of nothing, and its blocks are as past
+	 * any short copy (all of them). @began says it certainly ran (i_size
+	 * moved: efault-extends-size); otherwise either is allowed.
 	 */
 	if (iomap && !env->mode->delalloc)
 		; /* ->iomap_begin() mapped all of it before any copy */
-	else if (copied || began)
+	else if (copied || began || !iomap)
 		end = min_t(loff_t, end, round_down(pos + copied, fsize) + fsize);
 	else
 		end = pos;
@@ -1891,8 +1896,9 @@ static void iwt_expectation(const struct iwt_env *env, struct inode *inode,
 		e->past_eof = BIT(e->kept_past_eof ? IWT_DELAYED : IWT_HOLE);
 		e->inside = BIT(IWT_WRITTEN);
 	}
-	e->either = !iomap && copied && !((pos + copied) & (fsize - 1)) &&
-		    end > pos + (loff_t)copied;
+	e->either = !iomap && end > pos + (loff_t)copied &&
+		    ((copied && !((pos + copied) & (fsize - 1))) ||
+		     (!copied && !began));
 	if (e->either) {
 		e->past_eof |= BIT(IWT_HOLE);
 		e->inside |= BIT(IWT_HOLE);
@@ -3484,32 +3490,58 @@ static void iwt_suite_exit(struct kunit_suite *suite)
 #endif
 }
 
-/*
- * The generators as the suite runs them: only the parameter cases that the
- * cases= module parameter selects (make kunit CASE=...).
+/**
+ * iwt_wanted() - whether the cases= module parameter selects a case
+ * @param: the parameter a generator returned, NULL after the last
+ * @desc: its name
+ *
+ * Return: true to run it (or to stop at the end), false to skip it.
  */
-#ifdef KUNIT_CASE_PARAM_WITH_INIT
-#define IWT_GEN_CALL(gen, prev, desc)	gen(test, prev, desc)
-#else
-#define IWT_GEN_CALL(gen, prev, desc)	gen(prev, desc)
-#endif
-
-#define IWT_SELECTED_GEN(name, gen)					\
-static const void *name(IWT_GEN_ARGS)					\
-{									\
-	const void *p = prev;						\
-									\
-	do {								\
-		p = IWT_GEN_CALL(gen, p, desc);				\
-	} while (p && cases && cases[0] && !glob_match(cases, desc));	\
-	return p;							\
+static bool iwt_wanted(const void *param, const char *desc)
+{
+	return !param || !cases || !cases[0] || glob_match(cases, desc);
 }
 
-IWT_SELECTED_GEN(iwt_sig_selected, iwt_sig_gen_params)
-IWT_SELECTED_GEN(iwt_small_block_selected, iwt_small_block_gen)
-IWT_SELECTED_GEN(iwt_env_selected, iwt_env_gen)
-IWT_SELECTED_GEN(iwt_case_selected, iwt_case_gen)
-IWT_SELECTED_GEN(iwt_sweep_selected, iwt_sweep_gen)
+/* The generators as the suite runs them (make kunit CASE=...). */
+static const void *iwt_sig_selected(IWT_GEN_ARGS)
+{
+	do {
+		prev = IWT_GEN_CALL(iwt_sig_gen_params);
+	} while (!iwt_wanted(prev, desc));
+	return prev;
+}
+
+static const void *iwt_small_block_selected(IWT_GEN_ARGS)
+{
+	do {
+		prev = IWT_GEN_CALL(iwt_small_block_gen);
+	} while (!iwt_wanted(prev, desc));
+	return prev;
+}
+
+static const void *iwt_env_selected(IWT_GEN_ARGS)
+{
+	do {
+		prev = IWT_GEN_CALL(iwt_env_gen);
+	} while (!iwt_wanted(prev, desc));
+	return prev;
+}
+
+static const void *iwt_case_selected(IWT_GEN_ARGS)
+{
+	do {
+		prev = IWT_GEN_CALL(iwt_case_gen);
+	} while (!iwt_wanted(prev, desc));
+	return prev;
+}
+
+static const void *iwt_sweep_selected(IWT_GEN_ARGS)
+{
+	do {
+		prev = IWT_GEN_CALL(iwt_sweep_gen);
+	} while (!iwt_wanted(prev, desc));
+	return prev;
+}
 
 static struct kunit_case iwt_cases[] = {
 	KUNIT_CASE_PARAM(iwt_known_signatures, iwt_sig_selected),
