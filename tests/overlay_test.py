@@ -55,6 +55,14 @@ def snapshot(top):
 	return snap
 
 
+def not_restored(before, after):
+	"""Paths whose bytes or mode differ, or that came or went (mtimes
+	may differ: a restored file is a new file)."""
+	return [k for k in diff(before, after)
+		if after.get(k) is None or before.get(k) is None or
+		before[k][:2] != after[k][:2]]
+
+
 def diff(a, b):
 	keys = sorted(set(a) | set(b))
 	return [k for k in keys if a.get(k, 'absent') != b.get(k, 'absent')]
@@ -76,6 +84,10 @@ def copy_tree(src, dst):
 			os.makedirs(os.path.dirname(os.path.join(dst, rel)),
 				    exist_ok=True)
 			shutil.copy2(os.path.join(src, rel), os.path.join(dst, rel))
+	# Kernel patches laid with the overlay (FIXES=1) come off with it.
+	pdir = os.path.join(src, '.ext4-iwt-overlay.patches')
+	if os.path.isdir(pdir):
+		shutil.copytree(pdir, os.path.join(dst, os.path.basename(pdir)))
 	r = iwt('uninstall', kdir=dst)
 	if r.returncode:
 		raise SystemExit(f'cannot strip the overlay from the copy: {r.stdout}')
@@ -116,9 +128,7 @@ def round_trip(tree, kind):
 	      f'{diff(once, twice)} {r.stdout.strip()}')
 	r = iwt('uninstall', kdir=tree)
 	after = snapshot(tree)
-	changed = [k for k in diff(before, after)
-		   if after.get(k) is None or before.get(k) is None or
-		   before[k][:2] != after[k][:2]]
+	changed = not_restored(before, after)
 	check(r.returncode == 0 and not changed,
 	      f'{kind}: uninstall restores every byte and mode',
 	      f'{changed} {r.stdout.strip()}')
@@ -158,10 +168,7 @@ def fixes_round_trip(tree):
 	state['patches'] = [{'name': series[0], 'sha': 'interrupted'}]
 	json.dump(state, open(os.path.join(tree, '.ext4-iwt-overlay'), 'w'))
 	r = iwt('uninstall', kdir=tree)
-	after = snapshot(tree)
-	changed = [k for k in diff(before, after)
-		   if after.get(k) is None or before.get(k) is None or
-		   before[k][:2] != after[k][:2]]
+	changed = not_restored(before, snapshot(tree))
 	check(r.returncode == 0 and not changed,
 	      'uninstall undoes an install interrupted before its patch '
 	      'applied', f'{changed} {r.stdout.strip()}')
@@ -181,10 +188,7 @@ def interrupted(tree):
 	data = open(path, 'rb').read()
 	open(path, 'wb').write(data[:e['size']])
 	r2 = iwt('uninstall', kdir=tree)
-	after = snapshot(tree)
-	changed = [k for k in diff(before, after)
-		   if after.get(k) is None or before.get(k) is None or
-		   before[k][:2] != after[k][:2]]
+	changed = not_restored(before, snapshot(tree))
 	check(r.returncode == 0 and r2.returncode == 0 and not changed,
 	      'uninstall undoes an install interrupted halfway (files and an '
 	      'edit not yet written)', f'{changed} {r2.stdout.strip()}')
