@@ -1017,7 +1017,7 @@ static inline bool trace_shows(const char *log, const char *callee,
 #define SWEEP_LIMIT	2000
 
 struct sweep {
-	int nth_fd, kmsg_fd, n;
+	int nth_fd, kmsg_fd, n, injected;
 	bool fired;
 	char log[32768];
 };
@@ -1025,6 +1025,7 @@ struct sweep {
 static inline int sweep_begin(struct sweep *sw, struct result *r)
 {
 	sw->n = 0;
+	sw->injected = 0;
 	sw->nth_fd = fault_setup(r);
 	if (sw->nth_fd < 0)
 		return -1;
@@ -1047,14 +1048,17 @@ static inline void sweep_arm(struct sweep *sw)
 static inline void sweep_disarm(struct sweep *sw)
 {
 	sw->fired = fail_nth_disarm(sw->nth_fd);
+	sw->injected += sw->fired;
 	kmsg_read(sw->kmsg_fd, sw->log, sizeof(sw->log));
 }
 
-/* Ends the sweep; fails @r if it did not converge. */
+/* Ends the sweep; fails @r if it injected nothing or did not converge. */
 static inline void sweep_end(struct sweep *sw, struct result *r)
 {
 	if (sw->n >= SWEEP_LIMIT)
 		fail(r, "fail-nth: still injecting at n = %d", sw->n);
+	else if (!sw->injected)
+		fail(r, "fail-nth: expected faults injected, seen none at n = 1");
 	close(sw->kmsg_fd);
 	close(sw->nth_fd);
 	fault_restore();

@@ -78,7 +78,8 @@ static void known_id(const struct result *rr, char *id, size_t len)
 
 /*
  * Fold one row's result @rr into the column's @r: the first failure
- * wins; known issues are collected as "known-issue:<id>,<id> ...".
+ * wins; known issues are collected as "known-issue:<id>,<id> ...",
+ * with the evidence of the first row of each.
  */
 static void merge(struct result *r, const struct result *rr, int row,
 		  const char *column, char *ids, char *evidence)
@@ -95,8 +96,9 @@ static void merge(struct result *r, const struct result *rr, int row,
 	snprintf(row_ids[row] + strlen(row_ids[row]),
 		 sizeof(row_ids[row]) - strlen(row_ids[row]), " %s:%s",
 		 column, id);
-	if (!strstr(ids, id))
-		sprintf(ids + strlen(ids), "%s%s", *ids ? "," : "", id);
+	if (strstr(ids, id))
+		return;		/* the evidence of its first row is enough */
+	sprintf(ids + strlen(ids), "%s%s", *ids ? "," : "", id);
 	snprintf(evidence + strlen(evidence), 300 - strlen(evidence), "%s%s",
 		 *evidence ? "; " : "", rr->msg + 12 + strlen(id) + 1);
 }
