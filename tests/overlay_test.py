@@ -118,6 +118,10 @@ def round_trip(tree, kind):
 		'fs/ext4/Kconfig', 'fs/ext4/Makefile']
 	check(all(w in laid for w in want), f'{kind}: install lays the suite '
 	      'and hooks it into Kconfig and Makefile', f'changed: {laid}')
+	mk = open(os.path.join(tree, 'tools/testing/selftests/Makefile')).read()
+	check('TARGETS += exec\nTARGETS += ext4\n' in mk and
+	      mk.count('TARGETS += ext4\n') == 1,
+	      f'{kind}: ext4 is a selftests TARGET, right after exec')
 	kconfig = open(os.path.join(tree, 'fs/ext4/Kconfig')).read()
 	check(kconfig.count('source "fs/ext4/Kconfig.test"') == 1,
 	      f'{kind}: exactly one source line in fs/ext4/Kconfig')
