@@ -13,6 +13,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -143,6 +144,7 @@ def lock(tmp, cache, tree):
 	shutil.copytree(tree, kdir)
 	for rel, text in (('fs/ext4/Kconfig', 'config EXT4_KUNIT_TESTS\n'),
 			  ('tools/testing/kunit/kunit.py', ''),
+			  ('tools/testing/selftests/Makefile', 'TARGETS += exec\n'),
 			  ('fs/ext4/Makefile', 'obj-$(CONFIG_EXT4_FS) += ext4.o\n')):
 		os.makedirs(os.path.dirname(os.path.join(kdir, rel)), exist_ok=True)
 		open(os.path.join(kdir, rel), 'w').write(text)
@@ -217,6 +219,64 @@ def ktap(tmp):
 	      '(harness error), not 1', f'exit {r.returncode}: {r.stdout}')
 
 
+def running(pid):
+	"""The process exists and is not a zombie waiting to be reaped."""
+	try:
+		stat = open(f'/proc/{pid}/stat').read()
+	except OSError:
+		return False
+	return stat.rsplit(')', 1)[1].split()[0] != 'Z'
+
+
+def ctrl_c(tmp):
+	"""Ctrl-C in make selftest stops UML: uml-selftest runs UML under
+	timeout, in a process group of its own that the terminal's SIGINT
+	does not reach; uml-selftest must stop it. A stand-in for the UML
+	binary records its pid and a child's, and waits."""
+	src = subprocess.run([IWT, 'tree'], stdout=subprocess.PIPE, text=True,
+			     env=dict(os.environ, OFFLINE='1')).stdout.strip()
+	if not os.path.isfile(os.path.join(src, 'tools/testing/selftests/lib.mk')):
+		check(False, 'a cached tree to build the kselftest against')
+		return
+	d = os.path.join(tmp, 'ctrl-c')
+	os.makedirs(os.path.join(d, 'tmp'))
+	fake = os.path.join(d, 'linux')
+	with open(fake, 'w') as f:
+		f.write(f'#!/bin/sh\necho $$ > {d}/uml.pid\n'
+			f'sleep 300 & echo $! > {d}/child.pid\nsleep 300\n')
+	os.chmod(fake, 0o755)
+	p = subprocess.Popen(['sh', os.path.join(REPO, 'scripts', 'uml-selftest'),
+			      fake, src, os.path.join(d, 'out')],
+			     env=dict(os.environ, TMPDIR=os.path.join(d, 'tmp'),
+				      SELFTEST_DIR=os.path.join(
+					REPO, 'tools/testing/selftests/ext4')),
+			     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+			     text=True, start_new_session=True)
+	for _ in range(600):
+		if os.path.exists(os.path.join(d, 'child.pid')) or p.poll() is not None:
+			break
+		time.sleep(0.2)
+	time.sleep(0.5)
+	os.killpg(p.pid, signal.SIGINT)	# what the terminal does on Ctrl-C
+	try:
+		text = p.communicate(timeout=30)[0]
+	except subprocess.TimeoutExpired:
+		p.kill()
+		text = p.communicate()[0]
+	pids = [int(open(os.path.join(d, f)).read()) for f in
+		('uml.pid', 'child.pid') if os.path.exists(os.path.join(d, f))]
+	time.sleep(0.5)
+	alive = [pid for pid in pids if running(pid)]
+	for pid in alive:
+		os.kill(pid, signal.SIGKILL)
+	left = os.listdir(os.path.join(d, 'tmp'))
+	check(len(pids) == 2 and not alive and p.returncode == 130 and
+	      not left, 'Ctrl-C in make selftest stops UML and its children, '
+	      'and removes the scratch directory',
+	      f'exit {p.returncode}, pids {pids}, alive {alive}, left {left}: '
+	      f'{text[-400:]}')
+
+
 def main():
 	with tempfile.TemporaryDirectory() as tmp:
 		os.chmod(tmp, 0o755)
@@ -225,6 +285,7 @@ def main():
 		lock(tmp, cache, tree)
 		environment(tmp)
 		ktap(tmp)
+		ctrl_c(tmp)
 
 
 if __name__ == '__main__':
