@@ -79,11 +79,11 @@ log=$(dirname "$work")/bisect.log
 (cd "$work" && git bisect start bad good &&
 	git bisect run "$repo/scripts/bisect-run" "$filter") >"$log" 2>&1 || true
 first=$(sed -n 's/^\([0-9a-f]\{40\}\) is the first bad commit$/\1/p' "$log")
-ok $([ "$first" = "$bug" ]; echo $?) "git bisect run names the commit with the bug" \
+ok $(if [ "$first" = "$bug" ]; then echo 0; else echo 1; fi) "git bisect run names the commit with the bug" \
 	"expected $bug, saw ${first:-none} (log: $log)"
 git -C "$work" bisect reset -q >/dev/null 2>&1 || true
 status=$(git -C "$work" status --porcelain)
-ok $([ -z "$status" ]; echo $?) "the tree is left clean" "$status"
+ok $(if [ -z "$status" ]; then echo 0; else echo 1; fi) "the tree is left clean" "$status"
 judged=1
 if grep -q 'good:' "$log" && grep -q 'bad:' "$log"; then
 	judged=0
@@ -121,8 +121,8 @@ ok $aborted "a harness error in the second step aborts git bisect run (exit 255)
 	"git bisect run exit $rc after $steps step(s), log: $log2"
 git -C "$work" bisect reset -q >/dev/null 2>&1 || true
 status=$(git -C "$work" status --porcelain)
-ok $([ -z "$status" ]; echo $?) "the aborted step took its overlay back" "$status"
-ok $([ -n "$(ls "$cache"/bisect-logs/*-build.log 2>/dev/null)" ]; echo $?) \
+ok $(if [ -z "$status" ]; then echo 0; else echo 1; fi) "the aborted step took its overlay back" "$status"
+ok $(if [ -n "$(ls "$cache"/bisect-logs/*-build.log 2>/dev/null)" ]; then echo 0; else echo 1; fi) \
 	"each step's build log is kept (\$cache/bisect-logs/)"
 
 echo "$pass passed, $fail failed"
