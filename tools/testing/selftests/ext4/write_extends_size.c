@@ -35,11 +35,14 @@ static void efault(struct scratch *s, struct result *r)
 }
 
 /*
- * 1000 bytes on file; 3796 bytes at 4396 of which 1224 can be read: the
- * copy into the folio at 4096 comes up short, a retry follows.
+ * 1000 bytes on file; 4096 bytes at 4096 of which 1224 can be read: the
+ * copy into the new folio at 4096 comes up short and is rejected, which
+ * on the iomap path also drops that folio (iomap_write_failed()), so the
+ * retry allocates it again.
  */
 #define OLD	1000L
-#define POS	4396L
+#define POS	4096L
+#define LEN	4096L
 #define COPY	1224L
 
 static void fail_nth(struct scratch *s, struct result *r)
@@ -70,20 +73,20 @@ static void fail_nth(struct scratch *s, struct result *r)
 			break;
 		}
 		sweep_arm(&sw);
-		ret = pwrite(fd, u.p, 4096 - 300, POS);
+		ret = pwrite(fd, u.p, LEN, POS);
 		err = errno;
 		sweep_disarm(&sw);
 		fstat(fd, &st);
 		close(fd);
 		if (ret == -1 && err == ENOMEM && st.st_size == POS &&
 		    trace_shows(sw.log, callee, caller))
-			known_issue(r, id, "fail-nth=%d: pwrite(3796 bytes at %ld, %ld readable) = -1/ENOMEM, st_size %ld -> %lld, fault in %s < %s",
-				    sw.n, POS, COPY, OLD, (long long)st.st_size,
+			known_issue(r, id, "fail-nth=%d: pwrite(%ld bytes at %ld, %ld readable) = -1/ENOMEM, st_size %ld -> %lld, fault in %s < %s",
+				    sw.n, LEN, POS, COPY, OLD, (long long)st.st_size,
 				    callee, caller);
 		else if (!(ret == -1 && st.st_size == OLD) &&
 			 !(ret > 0 && ret <= COPY && st.st_size == POS + ret))
-			fail(r, "fail-nth=%d: pwrite(3796 bytes at %ld, %ld readable): expected %ld or an error with st_size %ld, seen %ld/%s with st_size %lld%s",
-			     sw.n, POS, COPY, COPY, OLD, ret,
+			fail(r, "fail-nth=%d: pwrite(%ld bytes at %ld, %ld readable): expected %ld or an error with st_size %ld, seen %ld/%s with st_size %lld%s",
+			     sw.n, LEN, POS, COPY, COPY, OLD, ret,
 			     err_name(ret, err), (long long)st.st_size,
 			     ret < 0 && st.st_size == POS ?
 			     " (fault site not the known issue's)" : "");
