@@ -29,13 +29,17 @@ KUNIT_ARGS += --junit=$(JUNIT)
 endif
 
 .PHONY: kunit check selftest install uninstall bench tree expected update \
-	clean-cache show-env repeat coverage
+	clean-cache show-env repeat coverage check-full
 
 kunit:
 	$(IWT) kunit $(KUNIT_ARGS)
 
 check:
 	$(IWT) check
+
+# make check and the debug kernel (about 25 minutes more).
+check-full:
+	$(IWT) check --full
 
 selftest:
 	$(IWT) selftest

@@ -2977,7 +2977,25 @@ static unsigned int iwt_fail_nth_left(void)
 }
 
 /* Where a step whose injection site a known issue names is replayed. */
-static const int iwt_replay_shift[] = { 0, 1, -1, 2, -2 };
+static const int iwt_replay_shift[] = { 0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5,
+					6, -6, 7, -7, 8, -8 };
+
+/**
+ * iwt_replay_tries() - how many of iwt_replay_shift[] a replay may try
+ *
+ * A debug kernel's own allocations (debug objects, lockdep, KASAN's
+ * stack depot) move the n-th injection point further between two runs
+ * of the same write than a production configuration's do.
+ *
+ * Return: 5 (n, n +/- 1 and 2), all of them on a debug kernel.
+ */
+static unsigned int iwt_replay_tries(void)
+{
+	if (IS_ENABLED(CONFIG_KASAN) || IS_ENABLED(CONFIG_DEBUG_OBJECTS) ||
+	    IS_ENABLED(CONFIG_PROVE_LOCKING))
+		return ARRAY_SIZE(iwt_replay_shift);
+	return 5;
+}
 
 /* Passes of each sweep (see iwt_fail_nth()). */
 #define IWT_SWEEP_PASSES	2
@@ -3257,10 +3275,10 @@ static bool iwt_sweep_step(struct iwt_fs *fs, struct iwt_faults *fi,
 		return done;
 	/*
 	 * The n-th point may shift by one or two between runs (see
-	 * iwt_fail_nth()): replay n, then its neighbours, until one repeats
-	 * the step's outcome.
+	 * iwt_fail_nth()), more on a debug kernel: replay n, then its
+	 * neighbours, until one repeats the step's outcome.
 	 */
-	for (try = 0; try < ARRAY_SIZE(iwt_replay_shift) && !same; try++) {
+	for (try = 0; try < iwt_replay_tries() && !same; try++) {
 		replay = *st;
 		if ((int)st->n + iwt_replay_shift[try] < 1)
 			continue;
@@ -3273,9 +3291,9 @@ static bool iwt_sweep_step(struct iwt_fs *fs, struct iwt_faults *fi,
 	}
 	if (!same) {
 		KUNIT_FAIL(fs->test,
-			   "fail-nth=%u: replays at n, n +/- 1 and 2 did not repeat the step (-> %zd, i_size %lld; the last: %zd, i_size %lld): the injection site cannot be checked",
-			   st->n, st->o.ret, st->o.size, replay.o.ret,
-			   replay.o.size);
+			   "fail-nth=%u: replays at n, n +/- 1 .. %d did not repeat the step (-> %zd, i_size %lld; the last: %zd, i_size %lld): the injection site cannot be checked",
+			   st->n, iwt_replay_shift[iwt_replay_tries() - 1] * -1,
+			   st->o.ret, st->o.size, replay.o.ret, replay.o.size);
 		return done;
 	}
 	replay.o.console = iwt_console.buf;
