@@ -13,7 +13,7 @@ IWT	:= scripts/ext4-iwt
 # Only the variables this Makefile documents reach the harness. ARCH is
 # passed only when given on make's command line: one exported for cross
 # builds elsewhere must not select the test kernel's architecture.
-export KDIR TREE SERIES FILTER BUILD_DIR KNOWN EXPECTED WHAT FIXES CASE DEBUG N \
+export KDIR TREE SERIES FILTER BUILD_DIR KNOWN EXPECTED WHAT FIXES CASE DEBUG N OUTPUT \
 	INSTALL OFFLINE RESULT UML_TIMEOUT SELFTEST_ARGS
 ifeq ($(origin ARCH),command line)
 export IWT_ARCH := $(ARCH)
@@ -29,7 +29,7 @@ KUNIT_ARGS += --junit=$(JUNIT)
 endif
 
 .PHONY: kunit check selftest install uninstall bench tree expected update \
-	clean-cache show-env repeat coverage check-full
+	clean-cache show-env repeat coverage check-full patches
 
 kunit:
 	$(IWT) kunit $(KUNIT_ARGS)
@@ -74,3 +74,6 @@ repeat:
 
 coverage:
 	$(IWT) coverage
+
+patches:
+	$(IWT) patches
