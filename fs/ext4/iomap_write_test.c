@@ -2983,18 +2983,21 @@ static const int iwt_replay_shift[] = { 0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5,
 /**
  * iwt_replay_tries() - how many of iwt_replay_shift[] a replay may try
  *
- * A debug kernel's own allocations (debug objects, lockdep, KASAN's
- * stack depot) move the n-th injection point further between two runs
- * of the same write than a production configuration's do.
+ * Whether a slab allocation refills its slab from the page allocator
+ * depends on what ran before, so the n-th injection point moves between
+ * two runs of the same write; a debug kernel's own allocations (debug
+ * objects, lockdep, KASAN's stack depot) move it further. A wider
+ * window cannot make a wrong site pass: the replay's trace must still
+ * show the known issue's frames.
  *
- * Return: 5 (n, n +/- 1 and 2), all of them on a debug kernel.
+ * Return: 9 (n, n +/- 1 .. 4), all of them on a debug kernel.
  */
 static unsigned int iwt_replay_tries(void)
 {
 	if (IS_ENABLED(CONFIG_KASAN) || IS_ENABLED(CONFIG_DEBUG_OBJECTS) ||
 	    IS_ENABLED(CONFIG_PROVE_LOCKING))
 		return ARRAY_SIZE(iwt_replay_shift);
-	return 5;
+	return 9;
 }
 
 /* Passes of each sweep (see iwt_fail_nth()). */
