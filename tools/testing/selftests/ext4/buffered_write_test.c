@@ -2077,11 +2077,13 @@ static void replay_step(struct __test_metadata *_metadata,
  * known issue @row only if a replay shows the same outcome and its one
  * injected fault's call trace shows the row's site.  The order of fault
  * points is not quite deterministic (the replay starts from other slab
- * and page-cache state), so up to REPLAY_TRIES replays are made until
- * one repeats the outcome; its trace must then match.  Anything else
- * fails here, naming what was expected and what was seen.
+ * and page-cache state: whether a kmalloc() refills its slab from the
+ * page allocator moves the n-th point), so the step is replayed at n,
+ * n + 1, n - 1, ... n +/- 4 until one repeats the outcome; its trace
+ * must then match.  Anything else fails here, naming what was expected
+ * and what was seen.
  */
-#define REPLAY_TRIES		3
+static const int replay_shift[] = { 0, 1, -1, 2, -2, 3, -3, 4, -4 };
 
 static void confirm_known_issue(struct __test_metadata *_metadata,
 				struct scratch_fs *self,
@@ -2103,9 +2105,11 @@ static void confirm_known_issue(struct __test_metadata *_metadata,
 		free(r);
 		return;
 	}
-	do
-		replay_step(_metadata, self, sc, nth_fd, n, kfd, r);
-	while (r->row != row && ++tries < REPLAY_TRIES);
+	do {
+		if (n + replay_shift[tries] >= 1)
+			replay_step(_metadata, self, sc, nth_fd,
+				    n + replay_shift[tries], kfd, r);
+	} while (r->row != row && ++tries < (int)ARRAY_SIZE(replay_shift));
 	close(kfd);
 
 	if (r->row != row) {
