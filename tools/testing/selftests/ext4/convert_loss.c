@@ -21,7 +21,7 @@ static const struct fs_kind ext4_4k_brd = {
 	.brd = true,
 };
 
-#define LEN	(16 * KiB)
+#define LEN	(16 * KIB)
 
 /* True if the first extent of @fd is unwritten. */
 static bool first_extent_unwritten(int fd)
@@ -88,7 +88,8 @@ static void fsync_fail_nth(struct scratch *s, struct result *r)
 				    "ext4_ext_map_blocks returned",
 				    zeros, LEN);
 		else if (wrong)
-			fail(r, "fail-nth=%d: fsync() = 0 but %ld of %ld bytes read back wrong (%ld zeros)%s",
+			fail(r,
+			     "fail-nth=%d: fsync() = 0 but %ld of %ld bytes read back wrong (%ld zeros)%s",
 			     sw.n, wrong, LEN, zeros,
 			     logged ? "" : ", and the kernel logged no conversion failure");
 		else if (ret && err != ENOMEM && err != EIO)

@@ -26,7 +26,7 @@ static const struct fs_kind ext4_1k_iomap = EXT4("-b 1024", "buffered_iomap");
 
 static const struct short_write hole_write = {
 	.name = "hole", .kind = SW_PROT_NONE, .size = MiB,
-	.pos = 64 * KiB + 300, .readable = 1000, .len = 3000,
+	.pos = 64 * KIB + 300, .readable = 1000, .len = 3000,
 };
 
 static void short_copy_into_hole(struct scratch *s, struct result *r)
@@ -37,7 +37,8 @@ static void short_copy_into_hole(struct scratch *s, struct result *r)
 		return;
 	sw_judge(s, &hole_write, &o, r);
 	if (r->code == KSFT_PASS && !page_poison_on())
-		skip(r, "inconclusive: no stale bytes seen, but without page_poison=1 (and CONFIG_PAGE_POISONING) freed pages may hold zeros");
+		skip(r,
+		     "inconclusive: no stale bytes seen, but without page_poison=1 (and CONFIG_PAGE_POISONING) freed pages may hold zeros");
 	else if (r->code == KSFT_XFAIL && !page_poison_on())
 		strncat(r->msg, " (without page_poison=1: stale bytes of any value)",
 			sizeof(r->msg) - strlen(r->msg) - 1);

@@ -54,7 +54,8 @@ static void append_fail_nth(struct scratch *s, struct result *r)
 				    sw.n, LEN, OLD, OLD, (long long)st.st_size);
 		else if (!(ret == LEN && st.st_size == OLD + LEN) &&
 			 !(ret == -1 && st.st_size == OLD))
-			fail(r, "fail-nth=%d: pwrite(%ld bytes at %ld): expected %ld with st_size %ld, or an error with st_size %ld; seen %ld/%s with st_size %lld",
+			fail(r,
+			     "fail-nth=%d: pwrite(%ld bytes at %ld): expected %ld with st_size %ld, or an error with st_size %ld; seen %ld/%s with st_size %lld",
 			     sw.n, LEN, OLD, LEN, OLD + LEN, OLD, ret,
 			     err_name(ret, err), (long long)st.st_size);
 		if (!sw.fired)

@@ -43,8 +43,8 @@
 
 #include "kselftest.h"
 
-#define KiB			1024L
-#define MiB			(1024L * KiB)
+#define KIB			1024L
+#define MiB			(1024L * KIB)
 #define KERNEL_PAGE_POISON	0xaa	/* PAGE_POISON, include/linux/poison.h */
 
 /* ---- how a case ended ---- */
@@ -82,7 +82,7 @@ static inline __printf(2, 3) void skip(struct result *r, const char *fmt, ...)
 
 /* The known issue @id showed on its exact signature, seen as @fmt. */
 static inline __printf(3, 4) void known_issue(struct result *r, const char *id,
-				       const char *fmt, ...)
+					      const char *fmt, ...)
 {
 	char ev[400];
 	va_list ap;
@@ -279,7 +279,7 @@ static inline int attach_loop(struct scratch *s)
  */
 static inline int attach_brd(struct scratch *s)
 {
-	static char zero[64 * KiB];
+	static char zero[64 * KIB];
 	char sys[64];
 	long size, off;
 	int nr;
@@ -380,7 +380,7 @@ static inline void scratch_destroy(struct scratch *s, struct result *r)
  * the case needs is missing).
  */
 static inline int scratch_create(struct scratch *s, const struct fs_kind *k,
-			  struct result *r)
+				 struct result *r)
 {
 	const char *tmp = getenv("TMPDIR");
 	char cmd[160];
@@ -579,7 +579,7 @@ static inline long sw_expected_size(const struct short_write *w, long ret)
 
 /* What the byte at @off must be after the write returned @ret. */
 static inline unsigned char sw_expected_byte(const struct short_write *w, long ret,
-				      long off)
+					     long off)
 {
 	if (off < w->old || (off >= w->pos && off < w->pos + ret))
 		return pattern(off);
@@ -587,13 +587,15 @@ static inline unsigned char sw_expected_byte(const struct short_write *w, long r
 }
 
 static inline int sw_compare(int fd, const struct short_write *w, long ret,
-		      long size, struct sw_diff *d)
+			     long size, struct sw_diff *d)
 {
 	unsigned char *buf = malloc(size ? size : 1), want;
 	long off;
 
 	memset(d, 0, sizeof(*d));
-	d->first = d->last = d->value = -1;
+	d->first = -1;
+	d->last = -1;
+	d->value = -1;
 	if (!buf || pread(fd, buf, size, 0) != size) {
 		free(buf);
 		return -1;
@@ -615,7 +617,7 @@ static inline int sw_compare(int fd, const struct short_write *w, long ret,
 }
 
 static inline ssize_t sw_issue(int fd, const struct short_write *w,
-			const struct ubuf *u)
+			       const struct ubuf *u)
 {
 	struct iovec iov[2] = {
 		{ u->p, w->readable },
@@ -754,7 +756,7 @@ static inline long round_up_to(long v, long unit)
  * whose first byte faults returns -EFAULT, but i_size == pos.
  */
 static inline bool sw_efault_extends_size(struct scratch *s,
-				   const struct short_write *w,
+					  const struct short_write *w,
 				   const struct sw_outcome *o)
 {
 	return !scratch_iomap(s) && kernel_at_least(6, 15) &&
@@ -771,7 +773,7 @@ static inline bool sw_efault_extends_size(struct scratch *s,
  * poisoned.
  */
 static inline bool sw_stale_tail(struct scratch *s, const struct short_write *w,
-			  const struct sw_outcome *o)
+				 const struct sw_outcome *o)
 {
 	long end = w->pos + o->ret, page = sysconf(_SC_PAGESIZE);
 	int poison = page_poison_on() ? KERNEL_PAGE_POISON : -2;
@@ -788,7 +790,7 @@ static inline bool sw_stale_tail(struct scratch *s, const struct short_write *w,
 
 /* Judge @o: a failure, a known issue or nothing (right) into @r. */
 static inline void sw_judge(struct scratch *s, const struct short_write *w,
-		     const struct sw_outcome *o, struct result *r)
+			    const struct sw_outcome *o, struct result *r)
 {
 	long want = w->readable ? w->readable : -1;
 	char cell[96];
@@ -808,7 +810,8 @@ static inline void sw_judge(struct scratch *s, const struct short_write *w,
 			    "0xaa (PAGE_POISON)" : "non-zero", o->disk.count,
 			    o->disk.first, o->disk.last);
 	else if (o->ret != want || (o->ret < 0 && o->err != EFAULT))
-		fail(r, "%s: pwrite(%ld bytes at %ld): expected %ld, seen %ld/%s (ret/st_size/data %s)",
+		fail(r,
+		     "%s: pwrite(%ld bytes at %ld): expected %ld, seen %ld/%s (ret/st_size/data %s)",
 		     w->name, w->len, w->pos, want, o->ret,
 		     err_name(o->ret, o->err), cell);
 	else if (o->size != sw_expected_size(w, o->ret) ||
@@ -817,7 +820,8 @@ static inline void sw_judge(struct scratch *s, const struct short_write *w,
 		     w->name, sw_expected_size(w, o->ret), o->size,
 		     o->disk_size);
 	else if (o->cache.count || o->disk.count)
-		fail(r, "%s: %ld wrong bytes in [%ld, %ld] in the page cache, %ld in [%ld, %ld] after fsync + remount",
+		fail(r,
+		     "%s: %ld wrong bytes in [%ld, %ld] in the page cache, %ld in [%ld, %ld] after fsync + remount",
 		     w->name, o->cache.count, o->cache.first, o->cache.last,
 		     o->disk.count, o->disk.first, o->disk.last);
 }
@@ -857,7 +861,8 @@ static inline void sw_enospc(struct scratch *s, struct result *r, char *cell,
 			    "pwrite(%ld bytes) with %ld bytes free = -1/ENOSPC, st_size 0",
 			    ENOSPC_LEN, free);
 	else if (ret <= 0 || ret > free || st.st_size != ret)
-		fail(r, "pwrite(%ld bytes) with %ld bytes free: expected the bytes that fit (0 < ret <= %ld) and st_size == ret; seen %ld/%s, st_size %lld",
+		fail(r,
+		     "pwrite(%ld bytes) with %ld bytes free: expected the bytes that fit (0 < ret <= %ld) and st_size == ret; seen %ld/%s, st_size %lld",
 		     ENOSPC_LEN, free, free, ret, err_name(ret, err),
 		     (long long)st.st_size);
 out:
@@ -912,13 +917,15 @@ static inline int fault_setup(struct result *r)
 
 	fd = open("/proc/thread-self/fail-nth", O_RDWR);
 	if (fd < 0) {
-		skip(r, "no /proc/thread-self/fail-nth: needs CONFIG_FAULT_INJECTION, FAILSLAB, FAIL_PAGE_ALLOC");
+		skip(r,
+		     "no /proc/thread-self/fail-nth: needs CONFIG_FAULT_INJECTION, FAILSLAB, FAIL_PAGE_ALLOC");
 		return -1;
 	}
 	for (i = 0; i < ARRAY_SIZE(fault_attrs); i++) {
 		f = &fault_attrs[i];
 		if (read_file(f->file, f->saved, sizeof(f->saved))) {
-			skip(r, "cannot read %s: needs CONFIG_FAULT_INJECTION_DEBUG_FS and debugfs mounted",
+			skip(r,
+			     "cannot read %s: needs CONFIG_FAULT_INJECTION_DEBUG_FS and debugfs mounted",
 			     f->file);
 			break;
 		}
@@ -996,7 +1003,7 @@ static inline void kmsg_read(int fd, char *out, size_t len)
  * " name+0xoff/0xsize".
  */
 static inline bool trace_shows(const char *log, const char *callee,
-			const char *caller)
+			       const char *caller)
 {
 	char a[80], b[80];
 	const char *at;
@@ -1077,7 +1084,7 @@ struct repro_case {
  * --known=fail (or EXT4_BWT_KNOWN=fail) makes known issues failures.
  */
 static inline int repro_main(int argc, char **argv, const char *prog,
-		      const struct repro_case *cases, unsigned int n)
+			     const struct repro_case *cases, unsigned int n)
 {
 	const char *known = getenv("EXT4_BWT_KNOWN");
 	struct scratch s;

@@ -80,12 +80,14 @@ static void fail_nth(struct scratch *s, struct result *r)
 		close(fd);
 		if (ret == -1 && err == ENOMEM && st.st_size == POS &&
 		    trace_shows(sw.log, callee, caller))
-			known_issue(r, id, "fail-nth=%d: pwrite(%ld bytes at %ld, %ld readable) = -1/ENOMEM, st_size %ld -> %lld, fault in %s < %s",
+			known_issue(r, id,
+				    "fail-nth=%d: pwrite(%ld bytes at %ld, %ld readable) = -1/ENOMEM, st_size %ld -> %lld, fault in %s < %s",
 				    sw.n, LEN, POS, COPY, OLD, (long long)st.st_size,
 				    callee, caller);
 		else if (!(ret == -1 && st.st_size == OLD) &&
 			 !(ret > 0 && ret <= COPY && st.st_size == POS + ret))
-			fail(r, "fail-nth=%d: pwrite(%ld bytes at %ld, %ld readable): expected %ld or an error with st_size %ld, seen %ld/%s with st_size %lld%s",
+			fail(r,
+			     "fail-nth=%d: pwrite(%ld bytes at %ld, %ld readable): expected %ld or an error with st_size %ld, seen %ld/%s with st_size %lld%s",
 			     sw.n, LEN, POS, COPY, COPY, OLD, ret,
 			     err_name(ret, err), (long long)st.st_size,
 			     ret < 0 && st.st_size == POS ?

@@ -46,7 +46,7 @@ static const struct short_write rows[] = {
 	  .old = 1000, .pos = 8192, .readable = 0, .len = 4096 },
 	/* iomap-stale-tail */
 	{ "hole_64k_short_copy", SW_PROT_NONE,
-	  .size = MiB, .pos = 64 * KiB + 300, .readable = 1000, .len = 3000 },
+	  .size = MiB, .pos = 64 * KIB + 300, .readable = 1000, .len = 3000 },
 };
 
 #define NR_ROWS		ARRAY_SIZE(rows)
@@ -146,7 +146,8 @@ static void print_table(void)
 {
 	unsigned int i, c;
 
-	ksft_print_msg("short writes side by side: ret/st_size/data (wrong bytes in cache(after remount) xVALUE)%s\n",
+	ksft_print_msg("short writes side by side: ret/st_size/data %s%s\n",
+		       "(wrong bytes in cache(after remount) xVALUE)",
 		       page_poison_on() ? "" :
 		       "; no page_poison=1: stale bytes may read as zeros");
 	ksft_print_msg("%-32s", "scenario");
