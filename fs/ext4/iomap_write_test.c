@@ -3523,45 +3523,47 @@ static bool iwt_wanted(const void *param, const char *desc)
 	return !param || !cases || !cases[0] || glob_match(cases, desc);
 }
 
+/**
+ * iwt_next_wanted() - the next parameter of @gen that cases= selects
+ * @gen: the generator
+ *
+ * The other arguments are the generator's own (IWT_GEN_ARGS).
+ *
+ * Return: the parameter, NULL after the last.
+ */
+static const void *iwt_next_wanted(const void *(*gen)(IWT_GEN_ARGS),
+				   IWT_GEN_ARGS)
+{
+	do {
+		prev = IWT_GEN_CALL(gen);
+	} while (!iwt_wanted(prev, desc));
+	return prev;
+}
+
 /* The generators as the suite runs them (make kunit CASE=...). */
 static const void *iwt_sig_selected(IWT_GEN_ARGS)
 {
-	do {
-		prev = IWT_GEN_CALL(iwt_sig_gen_params);
-	} while (!iwt_wanted(prev, desc));
-	return prev;
+	return IWT_GEN_FWD(iwt_next_wanted, iwt_sig_gen_params);
 }
 
 static const void *iwt_small_block_selected(IWT_GEN_ARGS)
 {
-	do {
-		prev = IWT_GEN_CALL(iwt_small_block_gen);
-	} while (!iwt_wanted(prev, desc));
-	return prev;
+	return IWT_GEN_FWD(iwt_next_wanted, iwt_small_block_gen);
 }
 
 static const void *iwt_env_selected(IWT_GEN_ARGS)
 {
-	do {
-		prev = IWT_GEN_CALL(iwt_env_gen);
-	} while (!iwt_wanted(prev, desc));
-	return prev;
+	return IWT_GEN_FWD(iwt_next_wanted, iwt_env_gen);
 }
 
 static const void *iwt_case_selected(IWT_GEN_ARGS)
 {
-	do {
-		prev = IWT_GEN_CALL(iwt_case_gen);
-	} while (!iwt_wanted(prev, desc));
-	return prev;
+	return IWT_GEN_FWD(iwt_next_wanted, iwt_case_gen);
 }
 
 static const void *iwt_sweep_selected(IWT_GEN_ARGS)
 {
-	do {
-		prev = IWT_GEN_CALL(iwt_sweep_gen);
-	} while (!iwt_wanted(prev, desc));
-	return prev;
+	return IWT_GEN_FWD(iwt_next_wanted, iwt_sweep_gen);
 }
 
 static struct kunit_case iwt_cases[] = {

@@ -45,15 +45,18 @@ static inline int iwt_mknod(struct inode *dir, struct dentry *dentry, dev_t dev)
 
 /*
  * ->generate_params() is passed the test since 6.18, which also brought
- * KUNIT_CASE_PARAM_WITH_INIT(): IWT_GEN_ARGS is its parameter list, and
- * IWT_GEN_CALL() calls another generator with the same arguments.
+ * KUNIT_CASE_PARAM_WITH_INIT(): IWT_GEN_ARGS is its parameter list,
+ * IWT_GEN_CALL() calls another generator with the same arguments, and
+ * IWT_GEN_FWD() passes a generator and those arguments to a helper.
  */
 #ifdef KUNIT_CASE_PARAM_WITH_INIT
 #define IWT_GEN_ARGS	struct kunit *test, const void *prev, char *desc
 #define IWT_GEN_CALL(gen)	gen(test, prev, desc)
+#define IWT_GEN_FWD(fn, gen)	fn(gen, test, prev, desc)
 #else
 #define IWT_GEN_ARGS	const void *prev, char *desc
 #define IWT_GEN_CALL(gen)	gen(prev, desc)
+#define IWT_GEN_FWD(fn, gen)	fn(gen, prev, desc)
 #endif
 
 /*
