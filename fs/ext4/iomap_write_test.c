@@ -3523,13 +3523,10 @@ static bool iwt_wanted(const void *param, const char *desc)
 	return !param || !cases || !cases[0] || glob_match(cases, desc);
 }
 
-/**
- * iwt_next_wanted() - the next parameter of @gen that cases= selects
- * @gen: the generator
- *
- * The other arguments are the generator's own (IWT_GEN_ARGS).
- *
- * Return: the parameter, NULL after the last.
+/*
+ * The next parameter of @gen that cases= selects, NULL after the last.
+ * The other arguments are the generator's own (IWT_GEN_ARGS, a macro
+ * kernel-doc cannot describe).
  */
 static const void *iwt_next_wanted(const void *(*gen)(IWT_GEN_ARGS),
 				   IWT_GEN_ARGS)
