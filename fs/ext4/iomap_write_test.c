@@ -18,6 +18,7 @@
 #include <kunit/test.h>
 #include <kunit/resource.h>
 #include <linux/blkdev.h>
+#include <linux/crc32.h>
 #include <linux/fadvise.h>
 #include <linux/fiemap.h>
 #include <linux/file.h>
@@ -32,6 +33,7 @@
 #include <linux/namei.h>
 #include <linux/panic.h>
 #include <linux/percpu_counter.h>
+#include <linux/sizes.h>
 #include <linux/uio.h>
 #include <linux/version.h>
 #include <trace/events/printk.h>
@@ -41,9 +43,6 @@
 #include "iomap_write_test_mkfs.h"
 #include "iomap_write_test_compat.h"
 
-/* brd's /dev/ram0; the ramdisk size is CONFIG_BLK_DEV_RAM_SIZE. */
-#define IWT_RAMDISK		MKDEV(RAMDISK_MAJOR, 0)
-#define IWT_NODE		"/ext4-iwt-ram0"
 /* Room for the cases' files beside the journal, if any. */
 #define IWT_DATA_BYTES		(2ULL << 20)
 #define IWT_FILE		"f"
@@ -64,6 +63,17 @@ static char *cases = "";
 module_param(cases, charp, 0444);
 MODULE_PARM_DESC(cases,
 		 "run only the parameter cases whose name (e.g. \"delalloc/1k/append/fault@mid-block\") matches this glob; empty: all");
+
+/*
+ * The suite makes a brd disk of its own: brd creates one when a minor it
+ * does not have is first opened. The default is a multiple of 256, brd's
+ * largest max_part, so that it is a whole disk however brd was loaded, and
+ * far above the disks brd makes at load (rd_nr).
+ */
+static unsigned int brd_minor = 0xe4000;
+module_param(brd_minor, uint, 0444);
+MODULE_PARM_DESC(brd_minor,
+		 "minor of the brd disk the suite makes and formats (a whole disk: a multiple of brd's max_part); if a disk there is in use or holds data, it is left alone and the cases skip");
 
 static bool iwt_planted(const char *what)
 {
@@ -334,6 +344,29 @@ static int iwt_mkfs_write(void *ctx, u64 offset, const void *buf, size_t len)
 	return ret == len ? 0 : -EIO;
 }
 
+/**
+ * struct iwt_ramdisk - the suite's own brd disk
+ * @dev: its device number (brd_minor)
+ * @name: its disk name, as devtmpfs and ext4's messages show it
+ * @source: the block-device node that mounts name as their source
+ * @make_node: @source is the suite's own node in the boot-time rootfs,
+ *	made for each mount and removed after it
+ * @skip: why the cases cannot use the disk, NULL when they can
+ * @err: the error behind @skip, if any
+ * @checked: iwt_ramdisk_claim() has run in this run of the suite
+ */
+struct iwt_ramdisk {
+	bool checked;
+	dev_t dev;
+	char name[DISK_NAME_LEN];
+	char source[DISK_NAME_LEN + 16];
+	bool make_node;
+	const char *skip;
+	long err;
+};
+
+static struct iwt_ramdisk iwt_rd;
+
 /* Holder of our exclusive opens of the ramdisk. */
 static char iwt_holder;
 
@@ -341,15 +374,135 @@ static struct file *iwt_bdev_open(void)
 {
 	struct file *bdev;
 
-	bdev = bdev_file_open_by_dev(IWT_RAMDISK, BLK_OPEN_READ | BLK_OPEN_WRITE,
+	bdev = bdev_file_open_by_dev(iwt_rd.dev, BLK_OPEN_READ | BLK_OPEN_WRITE,
 				     &iwt_holder, NULL);
 	if (IS_ERR(bdev) && PTR_ERR(bdev) == -ENXIO) {
 		request_module("brd");
-		bdev = bdev_file_open_by_dev(IWT_RAMDISK,
+		bdev = bdev_file_open_by_dev(iwt_rd.dev,
 					     BLK_OPEN_READ | BLK_OPEN_WRITE,
 					     &iwt_holder, NULL);
 	}
 	return bdev;
+}
+
+static void iwt_close(struct file *file)
+{
+	fput(file);
+	/* A KUnit case is a kthread: its fput()s are deferred. */
+	flush_delayed_fput();
+}
+
+/**
+ * iwt_bdev_blank() - whether every byte of a block device reads as zero
+ * @bdev: the device, open for reading
+ *
+ * A disk that brd has just made holds no page and reads as zeros; a
+ * filesystem or any other data on it does not. Reading leaves the bytes
+ * as they are, and the page cache it filled is dropped.
+ *
+ * Return: 1 when blank, 0 when not, or a negative errno.
+ */
+static int iwt_bdev_blank(struct file *bdev)
+{
+	size_t len = EXT4_IWT_MKFS_CHUNK;
+	void *buf = kmalloc(len, GFP_KERNEL);
+	loff_t pos = 0, end = bdev_nr_bytes(file_bdev(bdev));
+	int ret = 1;
+
+	if (!buf)
+		return -ENOMEM;
+	while (ret == 1 && pos < end) {
+		ssize_t got = kernel_read(bdev, buf, min_t(loff_t, len, end - pos),
+					  &pos);
+
+		if (got <= 0)
+			ret = got ? got : -EIO;
+		else if (memchr_inv(buf, 0, got))
+			ret = 0;
+	}
+	kfree(buf);
+	invalidate_bdev(file_bdev(bdev));
+	return ret;
+}
+
+/**
+ * iwt_ramdisk_source() - choose the node the mounts name
+ *
+ * ext4 looks its source up by path. Where devtmpfs has a node for the
+ * disk (/dev on a running system), that is used and nothing is made. At
+ * boot, before the root filesystem is mounted, the root is the kernel's
+ * own rootfs: the suite makes a node there for each mount. Anywhere else
+ * it makes none, so that it never writes to a real filesystem.
+ *
+ * Return: NULL, or why the cases cannot mount the disk.
+ */
+static const char *iwt_ramdisk_source(void)
+{
+	struct fs_struct *old_fs = iwt_use_init_fs();
+	const char *skip = NULL;
+	struct path path;
+
+	snprintf(iwt_rd.source, sizeof(iwt_rd.source), "/dev/%s", iwt_rd.name);
+	if (!kern_path(iwt_rd.source, LOOKUP_FOLLOW, &path)) {
+		struct inode *inode = d_backing_inode(path.dentry);
+		bool node = S_ISBLK(inode->i_mode) && inode->i_rdev == iwt_rd.dev;
+
+		path_put(&path);
+		if (node)
+			goto out;
+	}
+	get_fs_root(current->fs, &path);
+	if (!strcmp(path.mnt->mnt_sb->s_type->name, "rootfs")) {
+		snprintf(iwt_rd.source, sizeof(iwt_rd.source), "/ext4-iwt-%s",
+			 iwt_rd.name);
+		iwt_rd.make_node = true;
+	} else {
+		skip = "has no node in /dev (devtmpfs); none is made on a real root";
+	}
+	path_put(&path);
+out:
+	iwt_restore_fs(old_fs);
+	return skip;
+}
+
+/**
+ * iwt_ramdisk_claim() - make the suite's brd disk and check it is its own
+ *
+ * Run once, by the first case that needs the disk: a case's kthread
+ * closes files at once, the task that runs suite_init() may not before it
+ * returns to user space. The disk at brd_minor is used only if
+ * nobody holds it and it reads as all zeros, as a disk brd has just made
+ * does; otherwise every case that needs it skips, and it is never
+ * written, formatted or discarded.
+ */
+static void iwt_ramdisk_claim(void)
+{
+	struct file *bdev;
+	int blank;
+
+	memset(&iwt_rd, 0, sizeof(iwt_rd));
+	iwt_rd.checked = true;
+	iwt_rd.dev = MKDEV(RAMDISK_MAJOR, brd_minor);
+	snprintf(iwt_rd.name, sizeof(iwt_rd.name), "%u:%u", RAMDISK_MAJOR,
+		 brd_minor);
+	bdev = iwt_bdev_open();
+	if (IS_ERR(bdev)) {
+		iwt_rd.err = PTR_ERR(bdev);
+		iwt_rd.skip = iwt_rd.err == -EBUSY ? "is in use by someone else" :
+			      "cannot be made: needs BLK_DEV_RAM";
+		return;
+	}
+	strscpy(iwt_rd.name, file_bdev(bdev)->bd_disk->disk_name);
+	blank = iwt_bdev_blank(bdev);
+	iwt_close(bdev);
+	if (blank < 0) {
+		iwt_rd.err = blank;
+		iwt_rd.skip = "cannot be read";
+	} else if (!blank) {
+		iwt_rd.skip = "holds data, so it is not the suite's";
+	} else {
+		iwt_rd.skip = iwt_ramdisk_source();
+	}
 }
 
 /**
@@ -359,26 +512,26 @@ static struct file *iwt_bdev_open(void)
  * The exclusive claim doubles as the isolation check: it fails with
  * -EBUSY while an earlier case's filesystem still holds the ramdisk.
  *
- * Return: the open ramdisk; the case is skipped when there is none.
+ * Return: the open ramdisk; the case is skipped when the suite has none.
  */
 static struct file *iwt_open_ramdisk(struct kunit *test)
 {
-	struct file *bdev = iwt_bdev_open();
+	struct file *bdev;
 
-	if (IS_ERR(bdev) && PTR_ERR(bdev) == -EBUSY)
-		KUNIT_FAIL_AND_ABORT(test, "/dev/ram0 is still claimed: %s",
-				     "an earlier case left it mounted");
+	if (!iwt_rd.checked)
+		iwt_ramdisk_claim();
+	if (iwt_rd.skip && iwt_rd.err)
+		kunit_skip(test, "brd disk %s (minor %u) %s (%ld): left alone",
+			   iwt_rd.name, brd_minor, iwt_rd.skip, iwt_rd.err);
+	if (iwt_rd.skip)
+		kunit_skip(test, "brd disk %s (minor %u) %s: left alone",
+			   iwt_rd.name, brd_minor, iwt_rd.skip);
+	bdev = iwt_bdev_open();
 	if (IS_ERR(bdev))
-		kunit_skip(test, "no brd ramdisk /dev/ram0 (%ld): needs BLK_DEV_RAM",
-			   PTR_ERR(bdev));
+		KUNIT_FAIL_AND_ABORT(test, "%s cannot be claimed (%ld): %s",
+				     iwt_rd.name, PTR_ERR(bdev),
+				     "an earlier case left it mounted?");
 	return bdev;
-}
-
-static void iwt_close(struct file *file)
-{
-	fput(file);
-	/* A KUnit case is a kthread: its fput()s are deferred. */
-	flush_delayed_fput();
 }
 
 /* Action: drop the ramdisk's pages, so the next case starts from nothing. */
@@ -487,7 +640,7 @@ static struct vfsmount *iwt_kern_mount(const char *options)
 		return ERR_PTR(-ENODEV);
 	/* Mount options are parsed in place: pass a private copy. */
 	data = kstrdup(options, GFP_KERNEL);
-	mnt = data ? vfs_kern_mount(type, SB_KERNMOUNT, IWT_NODE, data) :
+	mnt = data ? vfs_kern_mount(type, SB_KERNMOUNT, iwt_rd.source, data) :
 		     ERR_PTR(-ENOMEM);
 	kfree(data);
 	module_put(type->owner);
@@ -497,12 +650,15 @@ static struct vfsmount *iwt_kern_mount(const char *options)
 static int iwt_make_node(void)
 {
 	struct path parent;
-	struct dentry *dentry = iwt_start_creating(IWT_NODE, &parent);
+	struct dentry *dentry;
 	int ret;
 
+	if (!iwt_rd.make_node)
+		return 0;
+	dentry = iwt_start_creating(iwt_rd.source, &parent);
 	if (IS_ERR(dentry))
 		return PTR_ERR(dentry);
-	ret = iwt_mknod(d_inode(parent.dentry), dentry, IWT_RAMDISK);
+	ret = iwt_mknod(d_inode(parent.dentry), dentry, iwt_rd.dev);
 	iwt_end_creating(&parent, dentry);
 	return ret;
 }
@@ -530,7 +686,7 @@ static void iwt_remove_node(void)
 {
 	struct path path;
 
-	if (!kern_path(IWT_NODE, 0, &path))
+	if (iwt_rd.make_node && !kern_path(iwt_rd.source, 0, &path))
 		iwt_unlink(&path);
 }
 
@@ -1005,6 +1161,276 @@ static void iwt_expect_baseline(struct iwt_fs *fs, const char *when)
 	KUNIT_EXPECT_EQ_MSG(fs->test, iwt_free_clusters(fs), fs->base_free,
 			    "free clusters %s", when);
 	iwt_expect_clean(fs);
+}
+
+/* --------------------------------------------------------------------
+ * The formatter on its own: every geometry it is asked for, and the
+ * parameters it must refuse. With image_dir= (UML) each image is also
+ * written to the host, where make check runs e2fsck -fn and dumpe2fs.
+ */
+
+static char *image_dir = "";
+module_param(image_dir, charp, 0444);
+MODULE_PARM_DESC(image_dir,
+		 "UML: a host directory, mounted through hostfs, that iwt_mkfs_image writes each image (<case>.img, sparse) and its layout (<case>.layout) to, for e2fsck and dumpe2fs on the host; empty: none");
+
+/**
+ * struct iwt_mkfs_case - one run of the formatter
+ * @p: what to ask for
+ * @blocks: the block count it must make; 0 for @p.fs_bytes in whole
+ *	clusters
+ * @err: the error it must return, 0 for none
+ */
+struct iwt_mkfs_case {
+	struct ext4_iwt_mkfs_params p;
+	u64 blocks;
+	int err;
+};
+
+#define IWT_MKFS(bs, ratio, jnl, bytes) \
+	{ .p = { .block_size = bs, .cluster_ratio = ratio, .journal = jnl, \
+		 .fs_bytes = bytes } }
+#define IWT_MKFS_J(bs, ratio, bytes, jblocks) \
+	{ .p = { .block_size = bs, .cluster_ratio = ratio, .journal = true, \
+		 .fs_bytes = bytes, .journal_blocks = jblocks } }
+#define IWT_MKFS_BAD(bs, ratio, jnl, bytes, jblocks) \
+	{ .p = { .block_size = bs, .cluster_ratio = ratio, .journal = jnl, \
+		 .fs_bytes = bytes, .journal_blocks = jblocks }, .err = -EINVAL }
+static const struct iwt_mkfs_case iwt_mkfs_cases[] = {
+	/* Every block size, cluster ratio and journal, at 8 and 16 MiB. */
+	IWT_MKFS(1024, 1, false, 8 * SZ_1M), IWT_MKFS(1024, 1, false, 16 * SZ_1M),
+	IWT_MKFS(1024, 4, false, 8 * SZ_1M), IWT_MKFS(1024, 4, false, 16 * SZ_1M),
+	IWT_MKFS(1024, 16, false, 8 * SZ_1M), IWT_MKFS(1024, 16, false, 16 * SZ_1M),
+	IWT_MKFS(1024, 1, true, 8 * SZ_1M), IWT_MKFS(1024, 1, true, 16 * SZ_1M),
+	IWT_MKFS(1024, 4, true, 8 * SZ_1M), IWT_MKFS(1024, 4, true, 16 * SZ_1M),
+	IWT_MKFS(1024, 16, true, 8 * SZ_1M), IWT_MKFS(1024, 16, true, 16 * SZ_1M),
+	IWT_MKFS(2048, 1, false, 8 * SZ_1M), IWT_MKFS(2048, 1, false, 16 * SZ_1M),
+	IWT_MKFS(2048, 4, false, 8 * SZ_1M), IWT_MKFS(2048, 4, false, 16 * SZ_1M),
+	IWT_MKFS(2048, 16, false, 8 * SZ_1M), IWT_MKFS(2048, 16, false, 16 * SZ_1M),
+	IWT_MKFS(2048, 1, true, 8 * SZ_1M), IWT_MKFS(2048, 1, true, 16 * SZ_1M),
+	IWT_MKFS(2048, 4, true, 8 * SZ_1M), IWT_MKFS(2048, 4, true, 16 * SZ_1M),
+	IWT_MKFS(2048, 16, true, 8 * SZ_1M), IWT_MKFS(2048, 16, true, 16 * SZ_1M),
+	IWT_MKFS(4096, 1, false, 8 * SZ_1M), IWT_MKFS(4096, 1, false, 16 * SZ_1M),
+	IWT_MKFS(4096, 4, false, 8 * SZ_1M), IWT_MKFS(4096, 4, false, 16 * SZ_1M),
+	IWT_MKFS(4096, 16, false, 8 * SZ_1M), IWT_MKFS(4096, 16, false, 16 * SZ_1M),
+	IWT_MKFS(4096, 1, true, 8 * SZ_1M), IWT_MKFS(4096, 1, true, 16 * SZ_1M),
+	IWT_MKFS(4096, 4, true, 8 * SZ_1M), IWT_MKFS(4096, 4, true, 16 * SZ_1M),
+	IWT_MKFS(4096, 16, true, 8 * SZ_1M), IWT_MKFS(4096, 16, true, 16 * SZ_1M),
+	/* Tiny filesystems, one partial group each. */
+	IWT_MKFS(1024, 1, false, 256 * 1024),
+	IWT_MKFS(1024, 1, false, 16384),
+	IWT_MKFS(2048, 4, false, 512 * 1024),
+	IWT_MKFS(4096, 16, false, 256 * 1024),
+	/* Several groups, a partial last one, backups in 1, 3, 5, 7 and 9. */
+	IWT_MKFS(1024, 1, false, 32 * SZ_1M),
+	IWT_MKFS(1024, 1, true, 20 * SZ_1M),
+	IWT_MKFS(2048, 1, true, 40 * SZ_1M),
+	IWT_MKFS(1024, 4, true, 80 * SZ_1M),
+	IWT_MKFS(1024, 1, false, 80 * SZ_1M),
+	/* A 20-block last group cannot hold its metadata and is dropped. */
+	{ .p = { .block_size = 1024, .cluster_ratio = 1,
+		 .fs_bytes = 8 * SZ_1M + 20 * 1024 }, .blocks = 8193 },
+	/* A size that is not a whole number of blocks or clusters. */
+	IWT_MKFS(4096, 16, true, 16 * SZ_1M + 12345),
+	/* Longer journals: four extents in one inode, in a later group. */
+	IWT_MKFS_J(1024, 16, 128 * SZ_1M, 120000),
+	IWT_MKFS_J(1024, 1, 32 * SZ_1M, 8000),
+	/* What it must refuse. */
+	IWT_MKFS_BAD(512, 1, false, 16 * SZ_1M, 0),
+	IWT_MKFS_BAD(8192, 1, false, 16 * SZ_1M, 0),
+	IWT_MKFS_BAD(4096, 8, false, 16 * SZ_1M, 0),
+	IWT_MKFS_BAD(1024, 2, false, 16 * SZ_1M, 0),
+	IWT_MKFS_BAD(1024, 0, false, 16 * SZ_1M, 0),
+	IWT_MKFS_BAD(1024, 1, false, 8192, 0),
+	/* No room for the root directory and lost+found. */
+	IWT_MKFS_BAD(4096, 16, false, 64 * 1024, 0),
+	IWT_MKFS_BAD(1024, 1, true, 1 * SZ_1M, 0),
+	IWT_MKFS_BAD(4096, 1, true, 4 * SZ_1M, 0),
+	IWT_MKFS_BAD(4096, 1, true, 16 * SZ_1M, 512),
+	/* Longer than four extents, longer than any group. */
+	IWT_MKFS_BAD(4096, 1, true, SZ_1G, 131073),
+	IWT_MKFS_BAD(1024, 1, true, 32 * SZ_1M, 8192),
+};
+
+static void iwt_mkfs_case_desc(const struct iwt_mkfs_case *c, char *desc)
+{
+	const struct ext4_iwt_mkfs_params *p = &c->p;
+	char jblocks[16] = "";
+
+	if (p->journal_blocks)
+		snprintf(jblocks, sizeof(jblocks), "-j%u", p->journal_blocks);
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s%u-c%u%s-%lluK%s%s",
+		 c->err ? "bad-" : "", p->block_size, p->cluster_ratio,
+		 p->journal ? "-journal" : "", p->fs_bytes >> 10, jblocks,
+		 p->fs_bytes & 1023 ? "+" : "");
+}
+
+KUNIT_ARRAY_PARAM(iwt_mkfs, iwt_mkfs_cases, iwt_mkfs_case_desc);
+
+/**
+ * struct iwt_sink - where a formatter run goes
+ * @file: the image file on the host, NULL to keep nothing
+ * @block_size: the filesystem's block size
+ * @next: the offset the next write must start at
+ * @crc: crc32 of every byte handed over
+ */
+struct iwt_sink {
+	struct file *file;
+	unsigned int block_size;
+	u64 next;
+	u32 crc;
+};
+
+/*
+ * The formatter promises every block, zeros included, in increasing
+ * order: a gap or a step back is an error. Zero blocks are not written to
+ * the image, which stays sparse on the host.
+ */
+static int iwt_sink_write(void *ctx, u64 offset, const void *buf, size_t len)
+{
+	struct iwt_sink *s = ctx;
+	size_t done;
+
+	if (offset != s->next || !len || len % s->block_size)
+		return -EIO;
+	s->crc = crc32_le(s->crc, buf, len);
+	s->next += len;
+	for (done = 0; s->file && done < len; done += s->block_size) {
+		loff_t pos = offset + done;
+		const void *blk = buf + done;
+
+		if (!memchr_inv(blk, 0, s->block_size))
+			continue;
+		if (kernel_write(s->file, blk, s->block_size, &pos) != s->block_size)
+			return -EIO;
+	}
+	return 0;
+}
+
+static void iwt_kern_unmount_action(void *mnt)
+{
+	kern_unmount(mnt);
+}
+
+/**
+ * iwt_image_open() - create a file in image_dir on the host
+ * @test: the running case
+ * @mnt: the hostfs mount of image_dir, made on first use
+ * @name: the file's name
+ *
+ * Return: the file, open for writing and empty; closed by the case's
+ * cleanup.
+ */
+static struct file *iwt_image_open(struct kunit *test, struct vfsmount **mnt,
+				   const char *name)
+{
+	struct file_system_type *type;
+	struct file *file;
+	char *data;
+
+	if (!*mnt) {
+		type = get_fs_type("hostfs");
+		KUNIT_ASSERT_NOT_NULL_MSG(test, type, "image_dir=%s: no hostfs (UML only)",
+					  image_dir);
+		data = kunit_kstrdup(test, image_dir, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, data);
+		*mnt = vfs_kern_mount(type, SB_KERNMOUNT, "hostfs", data);
+		module_put(type->owner);
+		KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(*mnt), "hostfs mount of %s: %ld",
+				       image_dir, PTR_ERR(*mnt));
+		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, iwt_kern_unmount_action,
+								*mnt), 0);
+	}
+	file = file_open_root_mnt(*mnt, name, O_WRONLY | O_CREAT | O_TRUNC |
+				  O_LARGEFILE, 0644);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(file), "creating %s/%s: %ld", image_dir,
+			       name, PTR_ERR(file));
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, iwt_close_action,
+							file), 0);
+	return file;
+}
+
+/* The layout as key-value lines, for the host's checks. */
+static void iwt_image_layout(struct kunit *test, struct file *file,
+			     const struct ext4_iwt_mkfs_params *p,
+			     const struct ext4_iwt_mkfs_layout *l)
+{
+	char *text = kunit_kzalloc(test, 1024, GFP_KERNEL);
+	loff_t pos = 0;
+	int len;
+
+	KUNIT_ASSERT_NOT_NULL(test, text);
+	len = scnprintf(text, 1024,
+			"block_size %u\ncluster_ratio %u\njournal %d\nfs_bytes %llu\n"
+			"blocks %llu\nclusters %llu\ngroups %u\nblocks_per_group %u\n"
+			"inodes_per_group %u\ninodes %u\nfirst_data_block %u\n"
+			"gdt_blocks %u\ninode_table_blocks %u\nfree_clusters %llu\n"
+			"free_blocks %llu\nfree_inodes %u\nroot_block %u\nlpf_block %u\n"
+			"journal_start %u\njournal_blocks %u\n",
+			p->block_size, p->cluster_ratio, p->journal, p->fs_bytes,
+			l->blocks, l->clusters, l->groups, l->blocks_per_group,
+			l->inodes_per_group, l->inodes, l->first_data_block,
+			l->gdt_blocks, l->inode_table_blocks, l->free_clusters,
+			l->free_blocks, l->free_inodes, l->root_block, l->lpf_block,
+			l->journal_start, l->journal_blocks);
+	KUNIT_ASSERT_EQ_MSG(test, kernel_write(file, text, len, &pos), (ssize_t)len,
+			    "writing the layout to %s", image_dir);
+}
+
+/*
+ * The formatter alone: it refuses what it must, makes the block count
+ * asked for, hands over every block once in order, makes the same bytes
+ * twice, and with image_dir= leaves the image for the host to check.
+ */
+static void iwt_mkfs_image(struct kunit *test)
+{
+	const struct iwt_mkfs_case *c = test->param_value;
+	unsigned int bs = c->p.block_size;
+	u64 want = c->blocks;
+	struct iwt_sink s = { .block_size = bs }, again = { .block_size = bs };
+	struct ext4_iwt_mkfs_layout l, l2;
+	struct vfsmount *mnt = NULL;
+	char desc[KUNIT_PARAM_DESC_SIZE], name[KUNIT_PARAM_DESC_SIZE + 8];
+	int ret;
+
+	/* Compared whole below: no stale padding. */
+	memset(&l, 0, sizeof(l));
+	memset(&l2, 0, sizeof(l2));
+	if (!c->err && image_dir && image_dir[0]) {
+		iwt_mkfs_case_desc(c, desc);
+		snprintf(name, sizeof(name), "%s.img", desc);
+		s.file = iwt_image_open(test, &mnt, name);
+	}
+	ret = ext4_iwt_mkfs(&c->p, iwt_sink_write, &s, &l);
+	KUNIT_ASSERT_EQ_MSG(test, ret, c->err, "ext4_iwt_mkfs() returned %d, expected %d",
+			    ret, c->err);
+	if (c->err) {
+		KUNIT_EXPECT_EQ_MSG(test, s.next, 0ULL, "a refused format wrote %llu bytes",
+				    s.next);
+		return;
+	}
+	if (!want)
+		want = div_u64(c->p.fs_bytes, (u64)bs * c->p.cluster_ratio) *
+		       c->p.cluster_ratio;
+	KUNIT_EXPECT_EQ_MSG(test, l.blocks, want, "block count of a %llu-byte filesystem",
+			    c->p.fs_bytes);
+	KUNIT_EXPECT_EQ_MSG(test, s.next, l.blocks * bs,
+			    "bytes handed over vs %llu blocks of %u", l.blocks, bs);
+	KUNIT_EXPECT_EQ(test, l.clusters * c->p.cluster_ratio, l.blocks);
+	KUNIT_EXPECT_EQ(test, l.free_blocks, l.free_clusters * c->p.cluster_ratio);
+	KUNIT_EXPECT_EQ(test, l.journal_blocks ? 1 : 0, c->p.journal ? 1 : 0);
+	ret = ext4_iwt_mkfs(&c->p, iwt_sink_write, &again, &l2);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ_MSG(test, again.crc, s.crc,
+			    "crc32 of a second format of the same parameters");
+	KUNIT_EXPECT_EQ(test, memcmp(&l, &l2, sizeof(l)), 0);
+	if (!s.file)
+		return;
+	/* The last block may be zeros: the image still has its full size. */
+	KUNIT_EXPECT_EQ_MSG(test, vfs_truncate(&s.file->f_path, s.next), 0,
+			    "sizing %s/%s", image_dir, name);
+	snprintf(name, sizeof(name), "%s.layout", desc);
+	iwt_image_layout(test, iwt_image_open(test, &mnt, name), &c->p, &l);
 }
 
 /* --------------------------------------------------------------------
@@ -2038,7 +2464,7 @@ static void iwt_expect_disk_extents(struct iwt_fs *fs, struct file *file,
 	KUNIT_ASSERT_NOT_NULL(test, es);
 	map->from = from;
 	map->to = min_t(u64, to, from + IWT_DISK_BLOCKS);
-	bdev = bdev_file_open_by_dev(IWT_RAMDISK, BLK_OPEN_READ, NULL, NULL);
+	bdev = bdev_file_open_by_dev(iwt_rd.dev, BLK_OPEN_READ, NULL, NULL);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(bdev), "shared open of the ramdisk: %d",
 			       PTR_ERR_OR_ZERO(bdev));
 	iwt_read_disk(test, bdev, 1024, es, sizeof(*es));
@@ -2838,6 +3264,13 @@ static const struct iwt_knob iwt_knobs_init[] = {
 	{ "fail_page_alloc/min-order",	     "0" },
 	{ "fail_page_alloc/verbose",	     "0" },
 	{ "fail_usercopy/verbose",	     "0" },
+	/*
+	 * Every injected fault counts "times" down, fail-nth ones too: with
+	 * -1 it stays as it is, and it is restored with the rest.
+	 */
+	{ "failslab/times",		     "-1" },
+	{ "fail_page_alloc/times",	     "-1" },
+	{ "fail_usercopy/times",	     "-1" },
 };
 
 /**
@@ -2892,14 +3325,26 @@ static void iwt_faults_restore(void *ctx)
 {
 	struct iwt_faults *fi = ctx;
 	unsigned int i;
+	int err;
 
 	fi->ubuf = kunit_vm_mmap(fi->test, NULL, 0, PAGE_SIZE,
 				 PROT_READ | PROT_WRITE,
 				 MAP_ANONYMOUS | MAP_PRIVATE, 0);
-	for (i = 0; fi->ubuf && i < ARRAY_SIZE(fi->knobs); i++)
-		if (fi->knobs[i].old[0])
-			iwt_knob_io(fi, fi->knobs[i].path, fi->knobs[i].old,
-				    strlen(fi->knobs[i].old), true);
+	for (i = 0; i < ARRAY_SIZE(fi->knobs); i++) {
+		struct iwt_knob *k = &fi->knobs[i];
+
+		if (!k->old[0])
+			continue;
+		err = fi->ubuf ? iwt_knob_io(fi, k->path, k->old,
+					     strlen(k->old), true) : -ENOMEM;
+		/* A setting left changed would fail allocations system-wide. */
+		if (err) {
+			pr_err("ext4_iomap_write: fault injection %s left changed: restoring \"%s\" failed (%d)\n",
+			       k->path, k->old, err);
+			KUNIT_FAIL(fi->test, "restoring fault injection %s to \"%s\": %d",
+				   k->path, k->old, err);
+		}
+	}
 	kern_unmount(fi->mnt);
 }
 
@@ -3495,6 +3940,7 @@ static int iwt_suite_init(struct kunit_suite *suite)
 {
 	iwt_init_envs();
 	iwt_init_cases();
+	iwt_rd.checked = false;
 	iwt_have_iomap = iwt_probe_iomap();
 #ifdef CONFIG_TRACEPOINTS
 	return register_trace_console(iwt_probe_console, NULL);
@@ -3543,6 +3989,11 @@ static const void *iwt_sig_selected(IWT_GEN_ARGS)
 	return IWT_GEN_FWD(iwt_next_wanted, iwt_sig_gen_params);
 }
 
+static const void *iwt_mkfs_selected(IWT_GEN_ARGS)
+{
+	return IWT_GEN_FWD(iwt_next_wanted, iwt_mkfs_gen_params);
+}
+
 static const void *iwt_small_block_selected(IWT_GEN_ARGS)
 {
 	return IWT_GEN_FWD(iwt_next_wanted, iwt_small_block_gen);
@@ -3565,6 +4016,7 @@ static const void *iwt_sweep_selected(IWT_GEN_ARGS)
 
 static struct kunit_case iwt_cases[] = {
 	KUNIT_CASE_PARAM(iwt_known_signatures, iwt_sig_selected),
+	KUNIT_CASE_PARAM(iwt_mkfs_image, iwt_mkfs_selected),
 	KUNIT_CASE_PARAM(iwt_poison_reaches_write, iwt_small_block_selected),
 	KUNIT_CASE_PARAM(iwt_fixture_roundtrip, iwt_env_selected),
 	KUNIT_CASE_PARAM(iwt_short_write, iwt_case_selected),
