@@ -5,8 +5,9 @@
  * It lays out a plain ext4 filesystem (no flex_bg, no 64bit, no checksums,
  * optional bigalloc and jbd2 journal) and hands every block of it, zero
  * blocks included, to a caller-supplied write function in increasing
- * offset order.  The same file builds on the host through a small shim so
- * that e2fsck can vouch for the images it makes.
+ * offset order.  It writes ext4's and jbd2's on-disk structures as ext4.h,
+ * ext4_extents.h and <linux/jbd2.h> define them, so it builds in the
+ * kernel only.
  */
 #ifndef _EXT4_IOMAP_WRITE_TEST_MKFS_H
 #define _EXT4_IOMAP_WRITE_TEST_MKFS_H
