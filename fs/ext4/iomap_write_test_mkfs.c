@@ -11,7 +11,9 @@
  * that get written, so the two cannot disagree.
  *
  * The on-disk structures and constants are ext4's and jbd2's own; only the
- * fields named here are set, the rest stay zero.
+ * fields named here are set, the rest stay zero.  With metadata_csum each
+ * checksum is computed as ext4 and jbd2 verify it, from the seed
+ * crc32c(~0, s_uuid): the same bytes in, the field itself read as zero.
  */
 
 #include <linux/blk_types.h>
@@ -26,6 +28,7 @@
 #include "ext4.h"
 #include "ext4_extents.h"
 #include "iomap_write_test_mkfs.h"
+#include "iomap_write_test_compat.h"
 
 /* Inode size: room for the extra fields after the 128-byte core. */
 #define IWT_INODE_SIZE		256
@@ -86,6 +89,8 @@ struct iwt_run {
  * @free_clusters: free clusters, counted in its block bitmap
  * @free_inodes: free inodes
  * @used_dirs: directories among its inodes
+ * @block_bitmap_csum: crc32c of its block bitmap, with metadata_csum
+ * @inode_bitmap_csum: crc32c of its inode bitmap, with metadata_csum
  * @has_super: whether it holds a superblock and descriptor table copy
  */
 struct iwt_group {
@@ -99,6 +104,8 @@ struct iwt_group {
 	u32 free_clusters;
 	u32 free_inodes;
 	u32 used_dirs;
+	u32 block_bitmap_csum;
+	u32 inode_bitmap_csum;
 	bool has_super;
 };
 
@@ -121,6 +128,8 @@ struct iwt_group {
  * @journal: the journal's blocks, none without a journal
  * @uuid: the filesystem's (and the journal's) UUID
  * @hash_seed: the directory hash seed
+ * @csum: whether the metadata is checksummed (metadata_csum)
+ * @csum_seed: with @csum, the seed of every checksum: crc32c(~0, @uuid)
  */
 struct iwt_fs {
 	unsigned int bs;
@@ -140,6 +149,8 @@ struct iwt_fs {
 	struct iwt_run journal;
 	u8 uuid[16];
 	u8 hash_seed[16];
+	bool csum;
+	u32 csum_seed;
 };
 
 /**
@@ -340,6 +351,9 @@ static int iwt_plan(struct iwt_fs *fs, const struct ext4_iwt_mkfs_params *p)
 	if (ret)
 		return ret;
 	iwt_make_ids(fs, p);
+	fs->csum = p->metadata_csum;
+	if (fs->csum)
+		fs->csum_seed = iwt_crc32c(~0U, fs->uuid, sizeof(fs->uuid));
 	return 0;
 }
 
@@ -445,7 +459,9 @@ static void iwt_fill_inode_bitmap(const struct iwt_fs *fs, u32 g, u8 *map)
  * @fs: the filesystem, laid out
  * @scratch: a buffer of at least one block, overwritten
  *
- * The free cluster counts are those of the block bitmaps as written.
+ * The free cluster counts are those of the block bitmaps as written.  With
+ * metadata_csum the bitmaps' checksums are taken here too: over a group's
+ * clusters (a whole block) and over its inodes.
  */
 static void iwt_count_free(struct iwt_fs *fs, u8 *scratch)
 {
@@ -458,6 +474,15 @@ static void iwt_count_free(struct iwt_fs *fs, u8 *scratch)
 		iwt_fill_block_bitmap(fs, g, scratch);
 		grp->free_clusters = iwt_count_clear(scratch,
 						     iwt_group_clusters(fs, grp));
+		if (fs->csum) {
+			grp->block_bitmap_csum =
+				iwt_crc32c(fs->csum_seed, scratch,
+					   fs->bpg / fs->ratio / 8);
+			memset(scratch, 0, fs->bs);
+			iwt_fill_inode_bitmap(fs, g, scratch);
+			grp->inode_bitmap_csum =
+				iwt_crc32c(fs->csum_seed, scratch, fs->ipg / 8);
+		}
 		grp->free_inodes = fs->ipg - (g ? 0 : IWT_LPF_INO);
 		grp->used_dirs = g ? 0 : 2;
 		fs->free_clusters += grp->free_clusters;
@@ -495,8 +520,13 @@ static void iwt_fill_extents(struct ext4_inode *in, const struct iwt_run *run)
  * @ino: inode number
  * @in: the zeroed on-disk inode; left zero unless @ino is the root
  *	directory, lost+found or the journal
+ *
+ * The checksum, if any, is left to the caller: it covers the whole
+ * %IWT_INODE_SIZE record, of which @in is only the start.
+ *
+ * Return: true if @in was filled, false if it stays zero.
  */
-static void iwt_fill_inode(const struct iwt_fs *fs, u32 ino,
+static bool iwt_fill_inode(const struct iwt_fs *fs, u32 ino,
 			   struct ext4_inode *in)
 {
 	const struct iwt_run *run;
@@ -515,7 +545,7 @@ static void iwt_fill_inode(const struct iwt_fs *fs, u32 ino,
 		mode = S_IFREG | 0600;
 		links = 1;
 	} else {
-		return;
+		return false;
 	}
 	in->i_mode = cpu_to_le16(mode);
 	ext4_isize_set(in, (u64)run->len * fs->bs);
@@ -530,6 +560,45 @@ static void iwt_fill_inode(const struct iwt_fs *fs, u32 ino,
 	in->i_flags = cpu_to_le32(EXT4_EXTENTS_FL);
 	in->i_extra_isize = cpu_to_le16(IWT_EXTRA_ISIZE);
 	iwt_fill_extents(in, run);
+	return true;
+}
+
+/**
+ * iwt_inode_csum_seed() - the checksum seed of one inode's metadata
+ * @fs: the filesystem, with metadata_csum
+ * @ino: inode number
+ * @generation: the inode's i_generation, as on disk
+ *
+ * Return: crc32c of the inode number and generation, seeded with the
+ * filesystem's seed: what ext4 keeps as the inode's i_csum_seed.
+ */
+static u32 iwt_inode_csum_seed(const struct iwt_fs *fs, u32 ino,
+			       __le32 generation)
+{
+	__le32 inum = cpu_to_le32(ino);
+	u32 crc;
+
+	crc = iwt_crc32c(fs->csum_seed, &inum, sizeof(inum));
+	return iwt_crc32c(crc, &generation, sizeof(generation));
+}
+
+/**
+ * iwt_inode_csum_set() - checksum an inode record
+ * @fs: the filesystem, with metadata_csum
+ * @ino: inode number
+ * @raw: the %IWT_INODE_SIZE bytes of the inode, its checksum fields zero
+ *
+ * i_extra_isize covers i_checksum_hi, so the crc32c of the whole record is
+ * split between i_checksum_lo and i_checksum_hi.
+ */
+static void iwt_inode_csum_set(const struct iwt_fs *fs, u32 ino, u8 *raw)
+{
+	struct ext4_inode *in = (struct ext4_inode *)raw;
+	u32 crc = iwt_inode_csum_seed(fs, ino, in->i_generation);
+
+	crc = iwt_crc32c(crc, raw, IWT_INODE_SIZE);
+	in->i_checksum_lo = cpu_to_le16(crc & 0xFFFF);
+	in->i_checksum_hi = cpu_to_le16(crc >> 16);
 }
 
 /**
@@ -548,9 +617,14 @@ static void iwt_fill_super(const struct iwt_fs *fs, u32 g,
 			EXT4_FEATURE_RO_COMPAT_DIR_NLINK |
 			EXT4_FEATURE_RO_COMPAT_EXTRA_ISIZE;
 	struct ext4_inode journal = {};
+	u32 crc;
 
 	if (fs->ratio > 1)
 		ro_compat |= EXT4_FEATURE_RO_COMPAT_BIGALLOC;
+	if (fs->csum) {
+		ro_compat |= EXT4_FEATURE_RO_COMPAT_METADATA_CSUM;
+		sb->s_checksum_type = EXT4_CRC32C_CHKSUM;
+	}
 	if (fs->journal.len) {
 		compat |= EXT4_FEATURE_COMPAT_HAS_JOURNAL;
 		sb->s_journal_inum = cpu_to_le32(EXT4_JOURNAL_INO);
@@ -594,6 +668,12 @@ static void iwt_fill_super(const struct iwt_fs *fs, u32 g,
 	sb->s_min_extra_isize = cpu_to_le16(IWT_EXTRA_ISIZE);
 	sb->s_want_extra_isize = cpu_to_le16(IWT_EXTRA_ISIZE);
 	sb->s_flags = cpu_to_le32(EXT2_FLAGS_SIGNED_HASH);
+	/* last: it covers every byte before it, seeded with ~0 */
+	if (fs->csum) {
+		crc = iwt_crc32c(~0U, sb,
+				 offsetof(struct ext4_super_block, s_checksum));
+		sb->s_checksum = cpu_to_le32(crc);
+	}
 }
 
 /**
@@ -617,6 +697,20 @@ static void iwt_fill_group_desc(const struct iwt_fs *fs, u32 g,
 	gd->bg_used_dirs_count_lo = cpu_to_le16(grp->used_dirs);
 	/* written zeroed: keeps the kernel's lazy itable init idle */
 	gd->bg_flags = cpu_to_le16(EXT4_BG_INODE_ZEROED);
+	if (fs->csum) {
+		__le32 le_group = cpu_to_le32(g);
+		u32 crc;
+
+		/* only the low halves fit in a 32-byte descriptor */
+		gd->bg_block_bitmap_csum_lo =
+			cpu_to_le16(grp->block_bitmap_csum & 0xFFFF);
+		gd->bg_inode_bitmap_csum_lo =
+			cpu_to_le16(grp->inode_bitmap_csum & 0xFFFF);
+		/* the group number, then the descriptor, bg_checksum zero */
+		crc = iwt_crc32c(fs->csum_seed, &le_group, sizeof(le_group));
+		crc = iwt_crc32c(crc, gd, EXT4_MIN_DESC_SIZE);
+		gd->bg_checksum = cpu_to_le16(crc & 0xFFFF);
+	}
 }
 
 /**
@@ -650,11 +744,15 @@ static void iwt_fill_inode_table(const struct iwt_fs *fs, u32 g, u32 index,
 {
 	u32 per_block = fs->bs / IWT_INODE_SIZE;
 	u32 first = g * fs->ipg + index * per_block + 1;
+	u8 *raw;
 	u32 i;
 
-	for (i = 0; i < per_block; i++)
-		iwt_fill_inode(fs, first + i,
-			       (struct ext4_inode *)(buf + i * IWT_INODE_SIZE));
+	for (i = 0; i < per_block; i++) {
+		raw = buf + i * IWT_INODE_SIZE;
+		if (iwt_fill_inode(fs, first + i, (struct ext4_inode *)raw) &&
+		    fs->csum)
+			iwt_inode_csum_set(fs, first + i, raw);
+	}
 }
 
 /**
@@ -686,20 +784,32 @@ static u32 iwt_add_dirent(const struct iwt_fs *fs, u8 *buf, u32 off, u32 ino,
  * @fs: the filesystem
  * @ino: %EXT4_ROOT_INO or %IWT_LPF_INO
  * @buf: the zeroed block
+ *
+ * The last entry reaches the end of the block, or with metadata_csum the
+ * tail entry that holds the block's checksum.
  */
 static void iwt_fill_dir(const struct iwt_fs *fs, u32 ino, u8 *buf)
 {
+	struct ext4_dir_entry_tail *tail = EXT4_DIRENT_TAIL(buf, fs->bs);
+	u32 end = fs->csum ? (u8 *)tail - buf : fs->bs;
 	u32 off = iwt_add_dirent(fs, buf, 0, ino, ext4_dir_rec_len(1, NULL),
 				 ".");
+	u32 crc;
 
 	if (ino == EXT4_ROOT_INO) {
 		off = iwt_add_dirent(fs, buf, off, EXT4_ROOT_INO,
 				     ext4_dir_rec_len(2, NULL), "..");
-		iwt_add_dirent(fs, buf, off, IWT_LPF_INO, fs->bs - off,
+		iwt_add_dirent(fs, buf, off, IWT_LPF_INO, end - off,
 			       "lost+found");
 	} else {
-		iwt_add_dirent(fs, buf, off, EXT4_ROOT_INO, fs->bs - off, "..");
+		iwt_add_dirent(fs, buf, off, EXT4_ROOT_INO, end - off, "..");
 	}
+	if (!fs->csum)
+		return;
+	tail->det_rec_len = ext4_rec_len_to_disk(sizeof(*tail), fs->bs);
+	tail->det_reserved_ft = EXT4_FT_DIR_CSUM;
+	crc = iwt_crc32c(iwt_inode_csum_seed(fs, ino, 0), buf, end);
+	tail->det_checksum = cpu_to_le32(crc);
 }
 
 /**
@@ -720,6 +830,14 @@ static void iwt_fill_journal_super(const struct iwt_fs *fs,
 	jsb->s_sequence = cpu_to_be32(1);
 	memcpy(jsb->s_uuid, fs->uuid, sizeof(jsb->s_uuid));
 	jsb->s_nr_users = cpu_to_be32(1);
+	if (fs->csum) {
+		jsb->s_feature_incompat =
+			cpu_to_be32(JBD2_FEATURE_INCOMPAT_CSUM_V3);
+		jsb->s_checksum_type = JBD2_CRC32C_CHKSUM;
+		/* last: the whole superblock, s_checksum zero, seeded with ~0 */
+		jsb->s_checksum =
+			cpu_to_be32(iwt_crc32c(~0U, jsb, sizeof(*jsb)));
+	}
 }
 
 /**
@@ -823,10 +941,10 @@ static void iwt_report(const struct iwt_fs *fs, struct ext4_iwt_mkfs_layout *out
  *
  * The result has rev 1 dynamic 256-byte inodes, sparse_super, filetype,
  * extents, large_file, huge_file, dir_nlink and extra_isize; bigalloc when
- * @p->cluster_ratio > 1 and has_journal when @p->journal.  Only the root
- * directory and lost+found exist.  Every group is fully initialised and
- * flagged INODE_ZEROED: there is no uninit_bg, flex_bg, 64bit or
- * metadata_csum.
+ * @p->cluster_ratio > 1, has_journal when @p->journal and metadata_csum
+ * when @p->metadata_csum.  Only the root directory and lost+found exist.
+ * Every group is fully initialised and flagged INODE_ZEROED: there is no
+ * uninit_bg, flex_bg or 64bit.
  *
  * Return: 0, -EINVAL for an unsupported block size or cluster ratio, a
  * size too small for the metadata or the journal, or a journal length
