@@ -640,8 +640,10 @@ static void iwt_fill_super(const struct iwt_fs *fs, u32 g,
 	sb->s_free_blocks_count_lo = cpu_to_le32(fs->free_clusters * fs->ratio);
 	sb->s_free_inodes_count = cpu_to_le32(fs->free_inodes);
 	sb->s_first_data_block = cpu_to_le32(fs->first_data_block);
-	sb->s_log_block_size = cpu_to_le32(ilog2(fs->bs) - 10);
-	sb->s_log_cluster_size = cpu_to_le32(ilog2(fs->bs * fs->ratio) - 10);
+	sb->s_log_block_size = cpu_to_le32(ilog2(fs->bs) -
+					   EXT4_MIN_BLOCK_LOG_SIZE);
+	sb->s_log_cluster_size = cpu_to_le32(ilog2(fs->bs * fs->ratio) -
+					     EXT4_MIN_BLOCK_LOG_SIZE);
 	sb->s_blocks_per_group = cpu_to_le32(fs->bpg);
 	sb->s_clusters_per_group = cpu_to_le32(fs->bpg / fs->ratio);
 	sb->s_inodes_per_group = cpu_to_le32(fs->ipg);
