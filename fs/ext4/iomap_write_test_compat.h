@@ -8,6 +8,8 @@
 #define _EXT4_IOMAP_WRITE_TEST_COMPAT_H
 
 #include <kunit/test.h>
+#include <linux/crc32.h>
+#include <linux/crc32c.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
 #include <linux/namei.h>
@@ -77,6 +79,20 @@ static inline void iwt_restore_fs(struct fs_struct *old_fs)
 {
 #ifdef scoped_with_init_fs
 	__revert_init_fs(old_fs);
+#endif
+}
+
+/*
+ * crc32c() as ext4 and jbd2 use it (seeded, no final inversion). Before
+ * lib/crc32 took the name over, <linux/crc32c.h> declared libcrc32c's,
+ * which ext4 does not select, and lib/crc32's was __crc32c_le().
+ */
+static inline u32 iwt_crc32c(u32 crc, const void *p, size_t len)
+{
+#ifdef crc32c_le
+	return __crc32c_le(crc, p, len);
+#else
+	return crc32c(crc, p, len);
 #endif
 }
 

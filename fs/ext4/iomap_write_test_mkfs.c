@@ -10,233 +10,127 @@
  * free blocks long enough for it.  Free counts come from the very bitmaps
  * that get written, so the two cannot disagree.
  *
- * The on-disk structures below follow Documentation/filesystems/ext4/ and
- * name only the fields this formatter sets; the rest stay zero.
+ * The on-disk structures and constants are ext4's and jbd2's own; only the
+ * fields named here are set, the rest stay zero.  With metadata_csum each
+ * checksum is computed as ext4 and jbd2 verify it, from the seed
+ * crc32c(~0, s_uuid): the same bytes in, the field itself read as zero.
  */
 
-#include <linux/types.h>
-#include <linux/kernel.h>
-#include <linux/string.h>
+#include <linux/blk_types.h>
 #include <linux/errno.h>
+#include <linux/jbd2.h>
+#include <linux/kernel.h>
+#include <linux/magic.h>
 #include <linux/slab.h>
-#include <asm/byteorder.h>
+#include <linux/stat.h>
+#include <linux/string.h>
 
+#include "ext4.h"
+#include "ext4_extents.h"
 #include "iomap_write_test_mkfs.h"
+#include "iomap_write_test_compat.h"
 
-#define IWT_SB_OFFSET		1024
-#define IWT_SB_MAGIC		0xEF53
-#define IWT_STATE_CLEAN		1
-#define IWT_ERRORS_CONTINUE	1
-#define IWT_REV_DYNAMIC		1
-#define IWT_HASH_HALF_MD4	1
-#define IWT_FLAGS_SIGNED_HASH	1
-#define IWT_JNL_BACKUP_BLOCKS	1
-#define IWT_DESC_SIZE		32
-#define IWT_BG_INODE_ZEROED	0x0004
+/* Inode size: room for the extra fields after the 128-byte core. */
 #define IWT_INODE_SIZE		256
-#define IWT_EXTRA_ISIZE		32
-#define IWT_ROOT_INO		2
-#define IWT_JOURNAL_INO		8
-#define IWT_LPF_INO		11	/* also the first non-reserved inode */
+/* New inodes reserve room for every field of struct ext4_inode. */
+#define IWT_EXTRA_ISIZE		(sizeof(struct ext4_inode) - \
+				 EXT4_GOOD_OLD_INODE_SIZE)
+/* lost+found takes the first inode that is not reserved. */
+#define IWT_LPF_INO		EXT4_GOOD_OLD_FIRST_INO
 #define IWT_BYTES_PER_INODE	16384
 #define IWT_MIN_INODES		16	/* per group */
-#define IWT_MAX_EXTENT_LEN	32768
-#define IWT_ROOT_EXTENTS	4
-#define IWT_MAX_JOURNAL		(IWT_ROOT_EXTENTS * IWT_MAX_EXTENT_LEN)
+/* Extents that fit in i_block after the header: a depth 0 tree. */
+#define IWT_ROOT_EXTENTS	((sizeof_field(struct ext4_inode, i_block) - \
+				  sizeof(struct ext4_extent_header)) / \
+				 sizeof(struct ext4_extent))
+#define IWT_MAX_JOURNAL		(IWT_ROOT_EXTENTS * EXT_INIT_MAX_LEN)
 /* A fixed time (2024-01-01 00:00:00 UTC) keeps the images reproducible. */
 #define IWT_TIME		1704067200
+/*
+ * s_jnl_backup_type saying that s_jnl_blocks holds a copy of the journal
+ * inode's i_block and size: EXT3_JNL_BACKUP_BLOCKS in
+ * Documentation/filesystems/ext4/super.rst, which ext4.h does not name
+ * (the kernel never reads the backup).
+ */
+#define IWT_JNL_BACKUP_BLOCKS	1
 
-#define IWT_COMPAT_HAS_JOURNAL		0x0004
-#define IWT_COMPAT_EXT_ATTR		0x0008
-#define IWT_INCOMPAT_FILETYPE		0x0002
-#define IWT_INCOMPAT_EXTENTS		0x0040
-#define IWT_RO_COMPAT_SPARSE_SUPER	0x0001
-#define IWT_RO_COMPAT_LARGE_FILE	0x0002
-#define IWT_RO_COMPAT_HUGE_FILE		0x0008
-#define IWT_RO_COMPAT_DIR_NLINK		0x0020
-#define IWT_RO_COMPAT_EXTRA_ISIZE	0x0040
-#define IWT_RO_COMPAT_BIGALLOC		0x0200
+/* The primary superblock's 1024 bytes at byte 1024 fill one 1k block. */
+static_assert(sizeof(struct ext4_super_block) == EXT4_MIN_BLOCK_SIZE);
+/* s_jnl_blocks: the journal inode's i_block, then i_size_high, i_size_lo. */
+static_assert(sizeof_field(struct ext4_super_block, s_jnl_blocks) ==
+	      sizeof_field(struct ext4_inode, i_block) + 2 * sizeof(__le32));
+static_assert(sizeof_field(struct ext4_super_block, s_hash_seed) == 16);
+/* Without 64bit a descriptor is the fields before the _hi ones. */
+static_assert(offsetof(struct ext4_group_desc, bg_block_bitmap_hi) ==
+	      EXT4_MIN_DESC_SIZE);
+static_assert(sizeof(struct ext4_inode) <= IWT_INODE_SIZE);
+static_assert(IWT_ROOT_EXTENTS == 4);
+static_assert(sizeof(journal_superblock_t) == EXT4_MIN_BLOCK_SIZE);
 
-#define IWT_S_IFDIR		0040000
-#define IWT_S_IFREG		0100000
-#define IWT_EXTENTS_FL		0x00080000
-#define IWT_EXTENT_MAGIC	0xF30A
-#define IWT_FT_DIR		2
-
-#define IWT_JBD2_MAGIC		0xC03B3998
-#define IWT_JBD2_SUPERBLOCK_V2	4
-
-/* Superblock, 1024 bytes at byte 1024 and at the start of backup groups. */
-struct iwt_super {
-	__le32 s_inodes_count;		/* 0x00 */
-	__le32 s_blocks_count;
-	__le32 s_r_blocks_count;
-	__le32 s_free_blocks_count;	/* in blocks, even with bigalloc */
-	__le32 s_free_inodes_count;	/* 0x10 */
-	__le32 s_first_data_block;
-	__le32 s_log_block_size;
-	__le32 s_log_cluster_size;
-	__le32 s_blocks_per_group;	/* 0x20 */
-	__le32 s_clusters_per_group;
-	__le32 s_inodes_per_group;
-	__le32 s_mtime;
-	__le32 s_wtime;			/* 0x30 */
-	__le16 s_mnt_count;
-	__le16 s_max_mnt_count;
-	__le16 s_magic;
-	__le16 s_state;
-	__le16 s_errors;
-	__le16 s_minor_rev_level;
-	__le32 s_lastcheck;		/* 0x40 */
-	__le32 s_checkinterval;
-	__le32 s_creator_os;
-	__le32 s_rev_level;
-	__le16 s_def_resuid;		/* 0x50 */
-	__le16 s_def_resgid;
-	__le32 s_first_ino;
-	__le16 s_inode_size;
-	__le16 s_block_group_nr;
-	__le32 s_feature_compat;
-	__le32 s_feature_incompat;	/* 0x60 */
-	__le32 s_feature_ro_compat;
-	u8 s_uuid[16];
-	u8 s_unused1[88];		/* 0x78: names, prealloc, reserved GDT */
-	u8 s_journal_uuid[16];		/* 0xD0 */
-	__le32 s_journal_inum;		/* 0xE0 */
-	__le32 s_journal_dev;
-	__le32 s_last_orphan;
-	u8 s_hash_seed[16];
-	u8 s_def_hash_version;		/* 0xFC */
-	u8 s_jnl_backup_type;
-	__le16 s_desc_size;
-	__le32 s_default_mount_opts;	/* 0x100 */
-	__le32 s_first_meta_bg;
-	__le32 s_mkfs_time;
-	__le32 s_jnl_blocks[17];	/* i_block[15], i_size_high, i_size */
-	__le32 s_blocks_count_hi;	/* 0x150 */
-	__le32 s_r_blocks_count_hi;
-	__le32 s_free_blocks_count_hi;
-	__le16 s_min_extra_isize;
-	__le16 s_want_extra_isize;
-	__le32 s_flags;			/* 0x160 */
-	u8 s_unused2[0x400 - 0x164];
-} __packed;
-
-/* Group descriptor without the 64bit feature. */
-struct iwt_group_desc {
-	__le32 bg_block_bitmap;
-	__le32 bg_inode_bitmap;
-	__le32 bg_inode_table;
-	__le16 bg_free_clusters;
-	__le16 bg_free_inodes;
-	__le16 bg_used_dirs;
-	__le16 bg_flags;
-	u8 bg_unused[12];		/* snapshot bitmap, checksums */
-} __packed;
-
-struct iwt_extent_header {
-	__le16 eh_magic;
-	__le16 eh_entries;
-	__le16 eh_max;
-	__le16 eh_depth;
-	__le32 eh_generation;
-} __packed;
-
-struct iwt_extent {
-	__le32 ee_block;		/* first logical block */
-	__le16 ee_len;
-	__le16 ee_start_hi;
-	__le32 ee_start;		/* first physical block */
-} __packed;
-
-/* A depth 0 extent tree filling the inode's 60-byte i_block. */
-struct iwt_extent_root {
-	struct iwt_extent_header hdr;
-	struct iwt_extent ext[IWT_ROOT_EXTENTS];
-} __packed;
-
-struct iwt_inode {
-	__le16 i_mode;			/* 0x00 */
-	__le16 i_uid;
-	__le32 i_size;
-	__le32 i_atime;
-	__le32 i_ctime;
-	__le32 i_mtime;			/* 0x10 */
-	__le32 i_dtime;
-	__le16 i_gid;
-	__le16 i_links_count;
-	__le32 i_blocks;		/* 512-byte units */
-	__le32 i_flags;			/* 0x20 */
-	__le32 i_version;
-	struct iwt_extent_root i_block;	/* 0x28 */
-	__le32 i_generation;		/* 0x64 */
-	__le32 i_file_acl;
-	__le32 i_size_high;
-	u8 i_unused1[16];		/* 0x70: fragment address, osd2 */
-	__le16 i_extra_isize;		/* 0x80 */
-	__le16 i_checksum_hi;
-	__le32 i_ctime_extra;
-	__le32 i_mtime_extra;
-	__le32 i_atime_extra;
-	__le32 i_crtime;		/* 0x90 */
-	u8 i_unused2[IWT_INODE_SIZE - 0x94];
-} __packed;
-
-struct iwt_dirent {
-	__le32 inode;
-	__le16 rec_len;
-	u8 name_len;
-	u8 file_type;
-	char name[];
-} __packed;
-
-/* jbd2 superblock; big-endian, only the leading fields are used. */
-struct iwt_jbd2_super {
-	__be32 h_magic;
-	__be32 h_blocktype;
-	__be32 h_sequence;
-	__be32 s_blocksize;
-	__be32 s_maxlen;
-	__be32 s_first;
-	__be32 s_sequence;
-	__be32 s_start;			/* 0: nothing to replay */
-	__be32 s_errno;
-	__be32 s_feature_compat;
-	__be32 s_feature_incompat;
-	__be32 s_feature_ro_compat;
-	u8 s_uuid[16];
-	__be32 s_nr_users;
-} __packed;
-
-static_assert(sizeof(struct iwt_super) == 1024);
-static_assert(offsetof(struct iwt_super, s_journal_uuid) == 0xD0);
-static_assert(offsetof(struct iwt_super, s_jnl_blocks) == 0x10C);
-static_assert(sizeof(struct iwt_group_desc) == IWT_DESC_SIZE);
-static_assert(sizeof(struct iwt_extent_root) == 60);
-static_assert(offsetof(struct iwt_inode, i_extra_isize) == 0x80);
-static_assert(sizeof(struct iwt_inode) == IWT_INODE_SIZE);
-static_assert(offsetof(struct iwt_jbd2_super, s_nr_users) == 0x40);
-
-/* Blocks [start, start + len) mapped by one inode, from a cluster start. */
+/**
+ * struct iwt_run - blocks mapped by one inode
+ * @start: first block, at the start of a cluster
+ * @len: number of blocks
+ */
 struct iwt_run {
 	u32 start;
 	u32 len;
 };
 
+/**
+ * struct iwt_group - where one block group keeps its metadata
+ * @first: first block of the group
+ * @end: one past its last block
+ * @sb: block of its superblock copy, if @has_super
+ * @block_bitmap: block of its block bitmap
+ * @inode_bitmap: block of its inode bitmap
+ * @inode_table: first block of its inode table
+ * @data: first block of the first cluster after its metadata
+ * @free_clusters: free clusters, counted in its block bitmap
+ * @free_inodes: free inodes
+ * @used_dirs: directories among its inodes
+ * @block_bitmap_csum: crc32c of its block bitmap, with metadata_csum
+ * @inode_bitmap_csum: crc32c of its inode bitmap, with metadata_csum
+ * @has_super: whether it holds a superblock and descriptor table copy
+ */
 struct iwt_group {
-	u32 first;			/* first block of the group */
-	u32 end;			/* one past its last block */
-	u32 sb;				/* superblock copy, if has_super */
+	u32 first;
+	u32 end;
+	u32 sb;
 	u32 block_bitmap;
 	u32 inode_bitmap;
 	u32 inode_table;
-	u32 data;			/* first cluster after the metadata */
+	u32 data;
 	u32 free_clusters;
 	u32 free_inodes;
 	u32 used_dirs;
+	u32 block_bitmap_csum;
+	u32 inode_bitmap_csum;
 	bool has_super;
 };
 
+/**
+ * struct iwt_fs - the filesystem being made
+ * @bs: block size in bytes
+ * @ratio: blocks per cluster
+ * @blocks: blocks in the filesystem
+ * @first_data_block: s_first_data_block
+ * @bpg: blocks per group
+ * @groups: number of groups
+ * @ipg: inodes per group
+ * @gdt_blocks: blocks of one copy of the group descriptor table
+ * @itable_blocks: inode table blocks per group
+ * @free_clusters: free clusters of all groups
+ * @free_inodes: free inodes of all groups
+ * @grp: the groups, @groups of them
+ * @root: the root directory's block
+ * @lpf: lost+found's block
+ * @journal: the journal's blocks, none without a journal
+ * @uuid: the filesystem's (and the journal's) UUID
+ * @hash_seed: the directory hash seed
+ * @csum: whether the metadata is checksummed (metadata_csum)
+ * @csum_seed: with @csum, the seed of every checksum: crc32c(~0, @uuid)
+ */
 struct iwt_fs {
 	unsigned int bs;
 	unsigned int ratio;
@@ -255,8 +149,17 @@ struct iwt_fs {
 	struct iwt_run journal;
 	u8 uuid[16];
 	u8 hash_seed[16];
+	bool csum;
+	u32 csum_seed;
 };
 
+/**
+ * iwt_is_power_of() - whether a number is a power of another
+ * @n: the number
+ * @base: the base
+ *
+ * Return: true if @n is @base to some power, 1 included.
+ */
 static bool iwt_is_power_of(u32 n, u32 base)
 {
 	while (n > 1 && n % base == 0)
@@ -264,13 +167,26 @@ static bool iwt_is_power_of(u32 n, u32 base)
 	return n == 1;
 }
 
-/* sparse_super: copies live in groups 0, 1 and powers of 3, 5 and 7. */
+/**
+ * iwt_group_has_super() - whether a group holds a superblock copy
+ * @g: group number
+ *
+ * With sparse_super, copies live in groups 0, 1 and powers of 3, 5 and 7.
+ *
+ * Return: true if group @g holds a superblock and descriptor table.
+ */
 static bool iwt_group_has_super(u32 g)
 {
 	return g <= 1 || iwt_is_power_of(g, 3) || iwt_is_power_of(g, 5) ||
 	       iwt_is_power_of(g, 7);
 }
 
+/**
+ * iwt_place_group() - lay out one group's metadata
+ * @fs: the filesystem, its geometry chosen
+ * @g: group number
+ * @grp: receives where group @g keeps what
+ */
 static void iwt_place_group(const struct iwt_fs *fs, u32 g,
 			    struct iwt_group *grp)
 {
@@ -280,7 +196,7 @@ static void iwt_place_group(const struct iwt_fs *fs, u32 g,
 	grp->end = min_t(u64, (u64)grp->first + fs->bpg, fs->blocks);
 	grp->has_super = iwt_group_has_super(g);
 	/* Group 0's superblock is at byte 1024: block 1 with 1k blocks. */
-	next = g ? grp->first : IWT_SB_OFFSET / fs->bs;
+	next = g ? grp->first : EXT4_MIN_BLOCK_SIZE / fs->bs;
 	if (grp->has_super) {
 		grp->sb = next;
 		next += 1 + fs->gdt_blocks;
@@ -291,9 +207,14 @@ static void iwt_place_group(const struct iwt_fs *fs, u32 g,
 	grp->data = round_up(next + fs->itable_blocks, fs->ratio);
 }
 
-/*
- * Choose the group count and inodes per group for fs->blocks, dropping a
- * last group that cannot hold its own metadata and one data cluster.
+/**
+ * iwt_size_groups() - choose the group count and inodes per group
+ * @fs: the filesystem, its block size, cluster ratio and size chosen
+ *
+ * A last group that cannot hold its own metadata and one data cluster is
+ * dropped, and @fs->blocks shrinks accordingly.
+ *
+ * Return: 0, or -EINVAL if no block is left for group 0.
  */
 static int iwt_size_groups(struct iwt_fs *fs)
 {
@@ -312,7 +233,8 @@ static int iwt_size_groups(struct iwt_fs *fs)
 				   max_t(u32, ipb, 8));
 		fs->ipg = min_t(u32, fs->ipg, 8 * fs->bs);
 		fs->itable_blocks = fs->ipg / ipb;
-		fs->gdt_blocks = DIV_ROUND_UP(fs->groups * IWT_DESC_SIZE, fs->bs);
+		fs->gdt_blocks = DIV_ROUND_UP(fs->groups * EXT4_MIN_DESC_SIZE,
+					      fs->bs);
 		iwt_place_group(fs, fs->groups - 1, &last);
 		if (fs->groups == 1 || last.data + fs->ratio <= last.end)
 			return 0;
@@ -320,7 +242,17 @@ static int iwt_size_groups(struct iwt_fs *fs)
 	}
 }
 
-/* Root and lost+found open group 0's data; the journal takes a free run. */
+/**
+ * iwt_allocate() - place the root directory, lost+found and the journal
+ * @fs: the filesystem, its groups placed
+ * @journal_blocks: journal length in blocks, 0 for no journal
+ *
+ * Root and lost+found open group 0's data, a cluster each; the journal
+ * takes the first free run long enough for it, inside one group.
+ *
+ * Return: 0, or -EINVAL if something does not fit or @journal_blocks is
+ * out of range.
+ */
 static int iwt_allocate(struct iwt_fs *fs, u32 journal_blocks)
 {
 	const struct iwt_group *g0 = &fs->grp[0];
@@ -347,7 +279,13 @@ static int iwt_allocate(struct iwt_fs *fs, u32 journal_blocks)
 	return -EINVAL;
 }
 
-/* Deterministic UUID and hash seed derived from the parameters. */
+/**
+ * iwt_make_ids() - derive the UUID and hash seed from the parameters
+ * @fs: the filesystem, laid out
+ * @p: what was asked for
+ *
+ * The same parameters always give the same identifiers, so the same image.
+ */
 static void iwt_make_ids(struct iwt_fs *fs, const struct ext4_iwt_mkfs_params *p)
 {
 	u64 x = ((u64)fs->blocks << 24) ^ (fs->bs << 8) ^ (fs->ratio << 1) ^
@@ -371,6 +309,14 @@ static void iwt_make_ids(struct iwt_fs *fs, const struct ext4_iwt_mkfs_params *p
 	fs->uuid[8] = (fs->uuid[8] & 0x3F) | 0x80;	/* RFC 4122 variant */
 }
 
+/**
+ * iwt_plan() - lay out the whole filesystem
+ * @fs: zeroed; receives the layout
+ * @p: what to make
+ *
+ * Return: 0, -EINVAL for parameters that cannot be honoured, or -ENOMEM.
+ * On error @fs->grp may still need freeing.
+ */
 static int iwt_plan(struct iwt_fs *fs, const struct ext4_iwt_mkfs_params *p)
 {
 	u64 blocks;
@@ -405,15 +351,31 @@ static int iwt_plan(struct iwt_fs *fs, const struct ext4_iwt_mkfs_params *p)
 	if (ret)
 		return ret;
 	iwt_make_ids(fs, p);
+	fs->csum = p->metadata_csum;
+	if (fs->csum)
+		fs->csum_seed = iwt_crc32c(~0U, fs->uuid, sizeof(fs->uuid));
 	return 0;
 }
 
+/**
+ * iwt_set_bits() - set a range of bits in a bitmap
+ * @map: the bitmap, little-endian bit order within each byte
+ * @from: first bit to set
+ * @to: one past the last bit to set
+ */
 static void iwt_set_bits(u8 *map, u32 from, u32 to)
 {
 	for (; from < to; from++)
 		map[from / 8] |= 1U << (from % 8);
 }
 
+/**
+ * iwt_count_clear() - count the clear bits at the start of a bitmap
+ * @map: the bitmap
+ * @nbits: how many bits to look at
+ *
+ * Return: the number of clear bits among the first @nbits.
+ */
 static u32 iwt_count_clear(const u8 *map, u32 nbits)
 {
 	u32 i, n = 0;
@@ -423,7 +385,16 @@ static u32 iwt_count_clear(const u8 *map, u32 nbits)
 	return n;
 }
 
-/* Mark in @grp's bitmap the clusters that hold blocks [start, start + len). */
+/**
+ * iwt_mark_blocks() - mark blocks in use in a group's block bitmap
+ * @fs: the filesystem
+ * @grp: the group whose bitmap @map is
+ * @map: the group's block bitmap
+ * @start: first block of the range
+ * @len: blocks in the range; the part outside @grp is ignored
+ *
+ * Marks the clusters that hold blocks [@start, @start + @len).
+ */
 static void iwt_mark_blocks(const struct iwt_fs *fs,
 			    const struct iwt_group *grp, u8 *map,
 			    u32 start, u32 len)
@@ -438,12 +409,26 @@ static void iwt_mark_blocks(const struct iwt_fs *fs,
 		     DIV_ROUND_UP(end - grp->first, fs->ratio));
 }
 
+/**
+ * iwt_group_clusters() - clusters in a group
+ * @fs: the filesystem
+ * @grp: the group
+ *
+ * Return: the clusters of @grp, fewer than a full group's if it is a
+ * short last group.
+ */
 static u32 iwt_group_clusters(const struct iwt_fs *fs,
 			      const struct iwt_group *grp)
 {
 	return (grp->end - grp->first) / fs->ratio;
 }
 
+/**
+ * iwt_fill_block_bitmap() - fill a group's block bitmap
+ * @fs: the filesystem
+ * @g: group number
+ * @map: a zeroed block, receives the bitmap
+ */
 static void iwt_fill_block_bitmap(const struct iwt_fs *fs, u32 g, u8 *map)
 {
 	const struct iwt_group *grp = &fs->grp[g];
@@ -456,14 +441,28 @@ static void iwt_fill_block_bitmap(const struct iwt_fs *fs, u32 g, u8 *map)
 	iwt_set_bits(map, iwt_group_clusters(fs, grp), 8 * fs->bs);
 }
 
+/**
+ * iwt_fill_inode_bitmap() - fill a group's inode bitmap
+ * @fs: the filesystem
+ * @g: group number
+ * @map: a zeroed block, receives the bitmap
+ */
 static void iwt_fill_inode_bitmap(const struct iwt_fs *fs, u32 g, u8 *map)
 {
-	if (!g)		/* inodes 1-10 are reserved, 11 is lost+found */
+	if (!g)		/* the reserved inodes and lost+found */
 		iwt_set_bits(map, 0, IWT_LPF_INO);
 	iwt_set_bits(map, fs->ipg, 8 * fs->bs);
 }
 
-/* Fill in the per-group and total free counts from the bitmaps. */
+/**
+ * iwt_count_free() - fill in the per-group and total free counts
+ * @fs: the filesystem, laid out
+ * @scratch: a buffer of at least one block, overwritten
+ *
+ * The free cluster counts are those of the block bitmaps as written.  With
+ * metadata_csum the bitmaps' checksums are taken here too: over a group's
+ * clusters (a whole block) and over its inodes.
+ */
 static void iwt_count_free(struct iwt_fs *fs, u8 *scratch)
 {
 	struct iwt_group *grp;
@@ -475,6 +474,15 @@ static void iwt_count_free(struct iwt_fs *fs, u8 *scratch)
 		iwt_fill_block_bitmap(fs, g, scratch);
 		grp->free_clusters = iwt_count_clear(scratch,
 						     iwt_group_clusters(fs, grp));
+		if (fs->csum) {
+			grp->block_bitmap_csum =
+				iwt_crc32c(fs->csum_seed, scratch,
+					   fs->bpg / fs->ratio / 8);
+			memset(scratch, 0, fs->bs);
+			iwt_fill_inode_bitmap(fs, g, scratch);
+			grp->inode_bitmap_csum =
+				iwt_crc32c(fs->csum_seed, scratch, fs->ipg / 8);
+		}
 		grp->free_inodes = fs->ipg - (g ? 0 : IWT_LPF_INO);
 		grp->used_dirs = g ? 0 : 2;
 		fs->free_clusters += grp->free_clusters;
@@ -482,187 +490,364 @@ static void iwt_count_free(struct iwt_fs *fs, u8 *scratch)
 	}
 }
 
-static void iwt_fill_extents(struct iwt_extent_root *root,
-			     const struct iwt_run *run)
+/**
+ * iwt_fill_extents() - map a run of blocks with an inode's extent tree
+ * @in: the inode, its i_block zeroed
+ * @run: the blocks, mapped from logical block 0
+ *
+ * The tree has depth 0: at most %IWT_ROOT_EXTENTS extents in i_block.
+ */
+static void iwt_fill_extents(struct ext4_inode *in, const struct iwt_run *run)
 {
-	u32 done, n, i = 0;
+	struct ext4_extent_header *eh = (struct ext4_extent_header *)in->i_block;
+	struct ext4_extent *ex = EXT_FIRST_EXTENT(eh);
+	u32 done, n;
 
-	root->hdr.eh_magic = cpu_to_le16(IWT_EXTENT_MAGIC);
-	root->hdr.eh_max = cpu_to_le16(IWT_ROOT_EXTENTS);
-	for (done = 0; done < run->len; done += n, i++) {
-		n = min_t(u32, run->len - done, IWT_MAX_EXTENT_LEN);
-		root->ext[i].ee_block = cpu_to_le32(done);
-		root->ext[i].ee_len = cpu_to_le16(n);
-		root->ext[i].ee_start = cpu_to_le32(run->start + done);
+	eh->eh_magic = EXT4_EXT_MAGIC;
+	eh->eh_max = cpu_to_le16(IWT_ROOT_EXTENTS);
+	for (done = 0; done < run->len; done += n, ex++) {
+		n = min_t(u32, run->len - done, EXT_INIT_MAX_LEN);
+		ex->ee_block = cpu_to_le32(done);
+		ex->ee_len = cpu_to_le16(n);
+		ext4_ext_store_pblock(ex, run->start + done);
 	}
-	root->hdr.eh_entries = cpu_to_le16(i);
+	eh->eh_entries = cpu_to_le16(ex - EXT_FIRST_EXTENT(eh));
 }
 
-/* Fill @in if @ino is one this formatter creates; leave it zero if not. */
-static void iwt_fill_inode(const struct iwt_fs *fs, u32 ino,
-			   struct iwt_inode *in)
+/**
+ * iwt_fill_inode() - fill an inode this formatter creates
+ * @fs: the filesystem
+ * @ino: inode number
+ * @in: the zeroed on-disk inode; left zero unless @ino is the root
+ *	directory, lost+found or the journal
+ *
+ * The checksum, if any, is left to the caller: it covers the whole
+ * %IWT_INODE_SIZE record, of which @in is only the start.
+ *
+ * Return: true if @in was filled, false if it stays zero.
+ */
+static bool iwt_fill_inode(const struct iwt_fs *fs, u32 ino,
+			   struct ext4_inode *in)
 {
 	const struct iwt_run *run;
 	u16 mode, links;
-	u64 size;
 
-	if (ino == IWT_ROOT_INO) {
+	if (ino == EXT4_ROOT_INO) {
 		run = &fs->root;
-		mode = IWT_S_IFDIR | 0755;
+		mode = S_IFDIR | 0755;
 		links = 3;		/* ".", ".." and lost+found's ".." */
 	} else if (ino == IWT_LPF_INO) {
 		run = &fs->lpf;
-		mode = IWT_S_IFDIR | 0700;
+		mode = S_IFDIR | 0700;
 		links = 2;
-	} else if (ino == IWT_JOURNAL_INO && fs->journal.len) {
+	} else if (ino == EXT4_JOURNAL_INO && fs->journal.len) {
 		run = &fs->journal;
-		mode = IWT_S_IFREG | 0600;
+		mode = S_IFREG | 0600;
 		links = 1;
 	} else {
-		return;
+		return false;
 	}
-	size = (u64)run->len * fs->bs;
 	in->i_mode = cpu_to_le16(mode);
-	in->i_size = cpu_to_le32((u32)size);
-	in->i_size_high = cpu_to_le32(size >> 32);
+	ext4_isize_set(in, (u64)run->len * fs->bs);
 	in->i_atime = cpu_to_le32(IWT_TIME);
 	in->i_ctime = cpu_to_le32(IWT_TIME);
 	in->i_mtime = cpu_to_le32(IWT_TIME);
 	in->i_crtime = cpu_to_le32(IWT_TIME);
 	in->i_links_count = cpu_to_le16(links);
 	/* i_blocks counts whole clusters, allocated even if partly mapped */
-	in->i_blocks = cpu_to_le32(round_up(run->len, fs->ratio) * (fs->bs / 512));
-	in->i_flags = cpu_to_le32(IWT_EXTENTS_FL);
+	in->i_blocks_lo = cpu_to_le32(round_up(run->len, fs->ratio) *
+				      (fs->bs >> SECTOR_SHIFT));
+	in->i_flags = cpu_to_le32(EXT4_EXTENTS_FL);
 	in->i_extra_isize = cpu_to_le16(IWT_EXTRA_ISIZE);
-	iwt_fill_extents(&in->i_block, run);
+	iwt_fill_extents(in, run);
+	return true;
 }
 
-static void iwt_fill_super(const struct iwt_fs *fs, u32 g, struct iwt_super *sb)
+/**
+ * iwt_inode_csum_seed() - the checksum seed of one inode's metadata
+ * @fs: the filesystem, with metadata_csum
+ * @ino: inode number
+ * @generation: the inode's i_generation, as on disk
+ *
+ * Return: crc32c of the inode number and generation, seeded with the
+ * filesystem's seed: what ext4 keeps as the inode's i_csum_seed.
+ */
+static u32 iwt_inode_csum_seed(const struct iwt_fs *fs, u32 ino,
+			       __le32 generation)
 {
-	u32 compat = IWT_COMPAT_EXT_ATTR;
-	u32 ro_compat = IWT_RO_COMPAT_SPARSE_SUPER | IWT_RO_COMPAT_LARGE_FILE |
-			IWT_RO_COMPAT_HUGE_FILE | IWT_RO_COMPAT_DIR_NLINK |
-			IWT_RO_COMPAT_EXTRA_ISIZE;
-	struct iwt_inode journal = {};
+	__le32 inum = cpu_to_le32(ino);
+	u32 crc;
+
+	crc = iwt_crc32c(fs->csum_seed, &inum, sizeof(inum));
+	return iwt_crc32c(crc, &generation, sizeof(generation));
+}
+
+/**
+ * iwt_inode_csum_set() - checksum an inode record
+ * @fs: the filesystem, with metadata_csum
+ * @ino: inode number
+ * @raw: the %IWT_INODE_SIZE bytes of the inode, its checksum fields zero
+ *
+ * i_extra_isize covers i_checksum_hi, so the crc32c of the whole record is
+ * split between i_checksum_lo and i_checksum_hi.
+ */
+static void iwt_inode_csum_set(const struct iwt_fs *fs, u32 ino, u8 *raw)
+{
+	struct ext4_inode *in = (struct ext4_inode *)raw;
+	u32 crc = iwt_inode_csum_seed(fs, ino, in->i_generation);
+
+	crc = iwt_crc32c(crc, raw, IWT_INODE_SIZE);
+	in->i_checksum_lo = cpu_to_le16(crc & 0xFFFF);
+	in->i_checksum_hi = cpu_to_le16(crc >> 16);
+}
+
+/**
+ * iwt_fill_super() - fill a superblock
+ * @fs: the filesystem, its free counts known
+ * @g: number of the group the copy is in
+ * @sb: the zeroed superblock
+ */
+static void iwt_fill_super(const struct iwt_fs *fs, u32 g,
+			   struct ext4_super_block *sb)
+{
+	u32 compat = EXT4_FEATURE_COMPAT_EXT_ATTR;
+	u32 ro_compat = EXT4_FEATURE_RO_COMPAT_SPARSE_SUPER |
+			EXT4_FEATURE_RO_COMPAT_LARGE_FILE |
+			EXT4_FEATURE_RO_COMPAT_HUGE_FILE |
+			EXT4_FEATURE_RO_COMPAT_DIR_NLINK |
+			EXT4_FEATURE_RO_COMPAT_EXTRA_ISIZE;
+	struct ext4_inode journal = {};
+	u32 crc;
 
 	if (fs->ratio > 1)
-		ro_compat |= IWT_RO_COMPAT_BIGALLOC;
+		ro_compat |= EXT4_FEATURE_RO_COMPAT_BIGALLOC;
+	if (fs->csum) {
+		ro_compat |= EXT4_FEATURE_RO_COMPAT_METADATA_CSUM;
+		sb->s_checksum_type = EXT4_CRC32C_CHKSUM;
+	}
 	if (fs->journal.len) {
-		compat |= IWT_COMPAT_HAS_JOURNAL;
-		sb->s_journal_inum = cpu_to_le32(IWT_JOURNAL_INO);
+		compat |= EXT4_FEATURE_COMPAT_HAS_JOURNAL;
+		sb->s_journal_inum = cpu_to_le32(EXT4_JOURNAL_INO);
 		sb->s_jnl_backup_type = IWT_JNL_BACKUP_BLOCKS;
-		iwt_fill_inode(fs, IWT_JOURNAL_INO, &journal);
-		memcpy(sb->s_jnl_blocks, &journal.i_block, sizeof(journal.i_block));
-		sb->s_jnl_blocks[15] = journal.i_size_high;
-		sb->s_jnl_blocks[16] = journal.i_size;
+		iwt_fill_inode(fs, EXT4_JOURNAL_INO, &journal);
+		memcpy(sb->s_jnl_blocks, journal.i_block, sizeof(journal.i_block));
+		sb->s_jnl_blocks[EXT4_N_BLOCKS] = journal.i_size_high;
+		sb->s_jnl_blocks[EXT4_N_BLOCKS + 1] = journal.i_size_lo;
 	}
 	sb->s_inodes_count = cpu_to_le32(fs->ipg * fs->groups);
-	sb->s_blocks_count = cpu_to_le32(fs->blocks);
-	sb->s_free_blocks_count = cpu_to_le32(fs->free_clusters * fs->ratio);
+	sb->s_blocks_count_lo = cpu_to_le32(fs->blocks);
+	/* in blocks, even with bigalloc */
+	sb->s_free_blocks_count_lo = cpu_to_le32(fs->free_clusters * fs->ratio);
 	sb->s_free_inodes_count = cpu_to_le32(fs->free_inodes);
 	sb->s_first_data_block = cpu_to_le32(fs->first_data_block);
-	sb->s_log_block_size = cpu_to_le32(ilog2(fs->bs) - 10);
-	sb->s_log_cluster_size = cpu_to_le32(ilog2(fs->bs * fs->ratio) - 10);
+	sb->s_log_block_size = cpu_to_le32(ilog2(fs->bs) -
+					   EXT4_MIN_BLOCK_LOG_SIZE);
+	sb->s_log_cluster_size = cpu_to_le32(ilog2(fs->bs * fs->ratio) -
+					     EXT4_MIN_BLOCK_LOG_SIZE);
 	sb->s_blocks_per_group = cpu_to_le32(fs->bpg);
 	sb->s_clusters_per_group = cpu_to_le32(fs->bpg / fs->ratio);
 	sb->s_inodes_per_group = cpu_to_le32(fs->ipg);
 	sb->s_wtime = cpu_to_le32(IWT_TIME);
 	sb->s_max_mnt_count = cpu_to_le16(U16_MAX);	/* -1: no forced fsck */
-	sb->s_magic = cpu_to_le16(IWT_SB_MAGIC);
-	sb->s_state = cpu_to_le16(IWT_STATE_CLEAN);
-	sb->s_errors = cpu_to_le16(IWT_ERRORS_CONTINUE);
+	sb->s_magic = cpu_to_le16(EXT4_SUPER_MAGIC);
+	sb->s_state = cpu_to_le16(EXT4_VALID_FS);
+	sb->s_errors = cpu_to_le16(EXT4_ERRORS_CONTINUE);
 	sb->s_lastcheck = cpu_to_le32(IWT_TIME);
-	sb->s_rev_level = cpu_to_le32(IWT_REV_DYNAMIC);	/* creator OS 0: Linux */
-	sb->s_first_ino = cpu_to_le32(IWT_LPF_INO);
+	sb->s_creator_os = cpu_to_le32(EXT4_OS_LINUX);
+	sb->s_rev_level = cpu_to_le32(EXT4_DYNAMIC_REV);
+	sb->s_first_ino = cpu_to_le32(EXT4_GOOD_OLD_FIRST_INO);
 	sb->s_inode_size = cpu_to_le16(IWT_INODE_SIZE);
 	sb->s_block_group_nr = cpu_to_le16(g);
 	sb->s_feature_compat = cpu_to_le32(compat);
-	sb->s_feature_incompat = cpu_to_le32(IWT_INCOMPAT_FILETYPE |
-					     IWT_INCOMPAT_EXTENTS);
+	sb->s_feature_incompat = cpu_to_le32(EXT4_FEATURE_INCOMPAT_FILETYPE |
+					     EXT4_FEATURE_INCOMPAT_EXTENTS);
 	sb->s_feature_ro_compat = cpu_to_le32(ro_compat);
 	memcpy(sb->s_uuid, fs->uuid, sizeof(sb->s_uuid));
+	/* the seed's bytes as they are: its words are read little-endian */
 	memcpy(sb->s_hash_seed, fs->hash_seed, sizeof(sb->s_hash_seed));
-	sb->s_def_hash_version = IWT_HASH_HALF_MD4;
+	sb->s_def_hash_version = DX_HASH_HALF_MD4;
 	sb->s_mkfs_time = cpu_to_le32(IWT_TIME);
 	sb->s_min_extra_isize = cpu_to_le16(IWT_EXTRA_ISIZE);
 	sb->s_want_extra_isize = cpu_to_le16(IWT_EXTRA_ISIZE);
-	sb->s_flags = cpu_to_le32(IWT_FLAGS_SIGNED_HASH);
-}
-
-/* Block @index of the group descriptor table. */
-static void iwt_fill_gdt(const struct iwt_fs *fs, u32 index,
-			 struct iwt_group_desc *gd)
-{
-	u32 per_block = fs->bs / IWT_DESC_SIZE;
-	u32 g = index * per_block;
-	const struct iwt_group *grp;
-
-	for (; g < fs->groups && g < (index + 1) * per_block; g++, gd++) {
-		grp = &fs->grp[g];
-		gd->bg_block_bitmap = cpu_to_le32(grp->block_bitmap);
-		gd->bg_inode_bitmap = cpu_to_le32(grp->inode_bitmap);
-		gd->bg_inode_table = cpu_to_le32(grp->inode_table);
-		gd->bg_free_clusters = cpu_to_le16(grp->free_clusters);
-		gd->bg_free_inodes = cpu_to_le16(grp->free_inodes);
-		gd->bg_used_dirs = cpu_to_le16(grp->used_dirs);
-		/* written zeroed: keeps the kernel's lazy itable init idle */
-		gd->bg_flags = cpu_to_le16(IWT_BG_INODE_ZEROED);
+	sb->s_flags = cpu_to_le32(EXT2_FLAGS_SIGNED_HASH);
+	/* last: it covers every byte before it, seeded with ~0 */
+	if (fs->csum) {
+		crc = iwt_crc32c(~0U, sb,
+				 offsetof(struct ext4_super_block, s_checksum));
+		sb->s_checksum = cpu_to_le32(crc);
 	}
 }
 
-/* Block @index of group @g's inode table. */
+/**
+ * iwt_fill_group_desc() - fill one group descriptor
+ * @fs: the filesystem, its free counts known
+ * @g: group number
+ * @gd: receives the descriptor; only its first %EXT4_MIN_DESC_SIZE
+ *	bytes are on disk
+ */
+static void iwt_fill_group_desc(const struct iwt_fs *fs, u32 g,
+				struct ext4_group_desc *gd)
+{
+	const struct iwt_group *grp = &fs->grp[g];
+
+	memset(gd, 0, sizeof(*gd));
+	gd->bg_block_bitmap_lo = cpu_to_le32(grp->block_bitmap);
+	gd->bg_inode_bitmap_lo = cpu_to_le32(grp->inode_bitmap);
+	gd->bg_inode_table_lo = cpu_to_le32(grp->inode_table);
+	gd->bg_free_blocks_count_lo = cpu_to_le16(grp->free_clusters);
+	gd->bg_free_inodes_count_lo = cpu_to_le16(grp->free_inodes);
+	gd->bg_used_dirs_count_lo = cpu_to_le16(grp->used_dirs);
+	/* written zeroed: keeps the kernel's lazy itable init idle */
+	gd->bg_flags = cpu_to_le16(EXT4_BG_INODE_ZEROED);
+	if (fs->csum) {
+		__le32 le_group = cpu_to_le32(g);
+		u32 crc;
+
+		/* only the low halves fit in a 32-byte descriptor */
+		gd->bg_block_bitmap_csum_lo =
+			cpu_to_le16(grp->block_bitmap_csum & 0xFFFF);
+		gd->bg_inode_bitmap_csum_lo =
+			cpu_to_le16(grp->inode_bitmap_csum & 0xFFFF);
+		/* the group number, then the descriptor, bg_checksum zero */
+		crc = iwt_crc32c(fs->csum_seed, &le_group, sizeof(le_group));
+		crc = iwt_crc32c(crc, gd, EXT4_MIN_DESC_SIZE);
+		gd->bg_checksum = cpu_to_le16(crc & 0xFFFF);
+	}
+}
+
+/**
+ * iwt_fill_gdt() - fill one block of the group descriptor table
+ * @fs: the filesystem, its free counts known
+ * @index: block number within the table
+ * @buf: the zeroed block
+ */
+static void iwt_fill_gdt(const struct iwt_fs *fs, u32 index, u8 *buf)
+{
+	u32 per_block = fs->bs / EXT4_MIN_DESC_SIZE;
+	u32 first = index * per_block;
+	struct ext4_group_desc gd;
+	u32 i;
+
+	for (i = 0; i < per_block && first + i < fs->groups; i++) {
+		iwt_fill_group_desc(fs, first + i, &gd);
+		memcpy(buf + i * EXT4_MIN_DESC_SIZE, &gd, EXT4_MIN_DESC_SIZE);
+	}
+}
+
+/**
+ * iwt_fill_inode_table() - fill one block of a group's inode table
+ * @fs: the filesystem
+ * @g: group number
+ * @index: block number within the group's inode table
+ * @buf: the zeroed block
+ */
 static void iwt_fill_inode_table(const struct iwt_fs *fs, u32 g, u32 index,
 				 u8 *buf)
 {
 	u32 per_block = fs->bs / IWT_INODE_SIZE;
 	u32 first = g * fs->ipg + index * per_block + 1;
+	u8 *raw;
 	u32 i;
 
-	for (i = 0; i < per_block; i++)
-		iwt_fill_inode(fs, first + i,
-			       (struct iwt_inode *)(buf + i * IWT_INODE_SIZE));
+	for (i = 0; i < per_block; i++) {
+		raw = buf + i * IWT_INODE_SIZE;
+		if (iwt_fill_inode(fs, first + i, (struct ext4_inode *)raw) &&
+		    fs->csum)
+			iwt_inode_csum_set(fs, first + i, raw);
+	}
 }
 
-static u32 iwt_add_dirent(u8 *buf, u32 off, u32 ino, u32 rec_len,
-			  const char *name)
+/**
+ * iwt_add_dirent() - add a directory entry for a directory
+ * @fs: the filesystem
+ * @buf: the directory block
+ * @off: byte offset of the entry in @buf
+ * @ino: inode the entry names
+ * @rec_len: length of the record, up to the next entry
+ * @name: the entry's name
+ *
+ * Return: the offset of the next entry.
+ */
+static u32 iwt_add_dirent(const struct iwt_fs *fs, u8 *buf, u32 off, u32 ino,
+			  u32 rec_len, const char *name)
 {
-	struct iwt_dirent *de = (struct iwt_dirent *)(buf + off);
+	struct ext4_dir_entry_2 *de = (struct ext4_dir_entry_2 *)(buf + off);
 
 	de->inode = cpu_to_le32(ino);
-	de->rec_len = cpu_to_le16(rec_len);
+	de->rec_len = ext4_rec_len_to_disk(rec_len, fs->bs);
 	de->name_len = strlen(name);
-	de->file_type = IWT_FT_DIR;
+	de->file_type = EXT4_FT_DIR;
 	memcpy(de->name, name, de->name_len);
 	return off + rec_len;
 }
 
-/* The only block of the root directory or of lost+found. */
+/**
+ * iwt_fill_dir() - fill the only block of the root directory or lost+found
+ * @fs: the filesystem
+ * @ino: %EXT4_ROOT_INO or %IWT_LPF_INO
+ * @buf: the zeroed block
+ *
+ * The last entry reaches the end of the block, or with metadata_csum the
+ * tail entry that holds the block's checksum.
+ */
 static void iwt_fill_dir(const struct iwt_fs *fs, u32 ino, u8 *buf)
 {
-	u32 off = iwt_add_dirent(buf, 0, ino, 12, ".");
+	struct ext4_dir_entry_tail *tail = EXT4_DIRENT_TAIL(buf, fs->bs);
+	u32 end = fs->csum ? (u8 *)tail - buf : fs->bs;
+	u32 off = iwt_add_dirent(fs, buf, 0, ino, ext4_dir_rec_len(1, NULL),
+				 ".");
+	u32 crc;
 
-	if (ino == IWT_ROOT_INO) {
-		off = iwt_add_dirent(buf, off, IWT_ROOT_INO, 12, "..");
-		iwt_add_dirent(buf, off, IWT_LPF_INO, fs->bs - off, "lost+found");
+	if (ino == EXT4_ROOT_INO) {
+		off = iwt_add_dirent(fs, buf, off, EXT4_ROOT_INO,
+				     ext4_dir_rec_len(2, NULL), "..");
+		iwt_add_dirent(fs, buf, off, IWT_LPF_INO, end - off,
+			       "lost+found");
 	} else {
-		iwt_add_dirent(buf, off, IWT_ROOT_INO, fs->bs - off, "..");
+		iwt_add_dirent(fs, buf, off, EXT4_ROOT_INO, end - off, "..");
 	}
+	if (!fs->csum)
+		return;
+	tail->det_rec_len = ext4_rec_len_to_disk(sizeof(*tail), fs->bs);
+	tail->det_reserved_ft = EXT4_FT_DIR_CSUM;
+	crc = iwt_crc32c(iwt_inode_csum_seed(fs, ino, 0), buf, end);
+	tail->det_checksum = cpu_to_le32(crc);
 }
 
+/**
+ * iwt_fill_journal_super() - fill the journal's superblock
+ * @fs: the filesystem, with a journal
+ * @jsb: the zeroed first block of the journal
+ *
+ * The journal is empty: s_start 0, nothing to replay.
+ */
 static void iwt_fill_journal_super(const struct iwt_fs *fs,
-				   struct iwt_jbd2_super *jsb)
+				   journal_superblock_t *jsb)
 {
-	jsb->h_magic = cpu_to_be32(IWT_JBD2_MAGIC);
-	jsb->h_blocktype = cpu_to_be32(IWT_JBD2_SUPERBLOCK_V2);
+	jsb->s_header.h_magic = cpu_to_be32(JBD2_MAGIC_NUMBER);
+	jsb->s_header.h_blocktype = cpu_to_be32(JBD2_SUPERBLOCK_V2);
 	jsb->s_blocksize = cpu_to_be32(fs->bs);
 	jsb->s_maxlen = cpu_to_be32(fs->journal.len);
 	jsb->s_first = cpu_to_be32(1);
 	jsb->s_sequence = cpu_to_be32(1);
 	memcpy(jsb->s_uuid, fs->uuid, sizeof(jsb->s_uuid));
 	jsb->s_nr_users = cpu_to_be32(1);
+	if (fs->csum) {
+		jsb->s_feature_incompat =
+			cpu_to_be32(JBD2_FEATURE_INCOMPAT_CSUM_V3);
+		jsb->s_checksum_type = JBD2_CRC32C_CHKSUM;
+		/* last: the whole superblock, s_checksum zero, seeded with ~0 */
+		jsb->s_checksum =
+			cpu_to_be32(iwt_crc32c(~0U, jsb, sizeof(*jsb)));
+	}
 }
 
-/* Fill the zeroed @buf with the contents of block @blk. */
+/**
+ * iwt_fill_block() - fill one block of the filesystem
+ * @fs: the filesystem, its free counts known
+ * @blk: block number
+ * @buf: the zeroed block, receives its contents
+ */
 static void iwt_fill_block(const struct iwt_fs *fs, u32 blk, u8 *buf)
 {
 	const struct iwt_group *grp;
@@ -673,11 +858,11 @@ static void iwt_fill_block(const struct iwt_fs *fs, u32 blk, u8 *buf)
 	g = (blk - fs->first_data_block) / fs->bpg;
 	grp = &fs->grp[g];
 	if (grp->has_super && blk == grp->sb)
-		iwt_fill_super(fs, g, (struct iwt_super *)
-			       (buf + (g ? 0 : IWT_SB_OFFSET % fs->bs)));
+		iwt_fill_super(fs, g, (struct ext4_super_block *)
+			       (buf + (g ? 0 : EXT4_MIN_BLOCK_SIZE % fs->bs)));
 	else if (grp->has_super && blk > grp->sb &&
 		 blk <= grp->sb + fs->gdt_blocks)
-		iwt_fill_gdt(fs, blk - grp->sb - 1, (struct iwt_group_desc *)buf);
+		iwt_fill_gdt(fs, blk - grp->sb - 1, buf);
 	else if (blk == grp->block_bitmap)
 		iwt_fill_block_bitmap(fs, g, buf);
 	else if (blk == grp->inode_bitmap)
@@ -686,13 +871,22 @@ static void iwt_fill_block(const struct iwt_fs *fs, u32 blk, u8 *buf)
 		 blk < grp->inode_table + fs->itable_blocks)
 		iwt_fill_inode_table(fs, g, blk - grp->inode_table, buf);
 	else if (blk == fs->root.start)
-		iwt_fill_dir(fs, IWT_ROOT_INO, buf);
+		iwt_fill_dir(fs, EXT4_ROOT_INO, buf);
 	else if (blk == fs->lpf.start)
 		iwt_fill_dir(fs, IWT_LPF_INO, buf);
 	else if (fs->journal.len && blk == fs->journal.start)
-		iwt_fill_journal_super(fs, (struct iwt_jbd2_super *)buf);
+		iwt_fill_journal_super(fs, (journal_superblock_t *)buf);
 }
 
+/**
+ * iwt_write_all() - write every block of the filesystem
+ * @fs: the filesystem, its free counts known
+ * @write: the caller's write function
+ * @ctx: passed to @write
+ * @chunk: a buffer of %EXT4_IWT_MKFS_CHUNK bytes
+ *
+ * Return: 0, or the first error @write returned.
+ */
 static int iwt_write_all(const struct iwt_fs *fs, ext4_iwt_mkfs_write_t write,
 			 void *ctx, u8 *chunk)
 {
@@ -712,6 +906,11 @@ static int iwt_write_all(const struct iwt_fs *fs, ext4_iwt_mkfs_write_t write,
 	return 0;
 }
 
+/**
+ * iwt_report() - tell the caller what was made
+ * @fs: the filesystem as written
+ * @out: receives its layout
+ */
 static void iwt_report(const struct iwt_fs *fs, struct ext4_iwt_mkfs_layout *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -744,10 +943,10 @@ static void iwt_report(const struct iwt_fs *fs, struct ext4_iwt_mkfs_layout *out
  *
  * The result has rev 1 dynamic 256-byte inodes, sparse_super, filetype,
  * extents, large_file, huge_file, dir_nlink and extra_isize; bigalloc when
- * @p->cluster_ratio > 1 and has_journal when @p->journal.  Only the root
- * directory and lost+found exist.  Every group is fully initialised and
- * flagged INODE_ZEROED: there is no uninit_bg, flex_bg, 64bit or
- * metadata_csum.
+ * @p->cluster_ratio > 1, has_journal when @p->journal and metadata_csum
+ * when @p->metadata_csum.  Only the root directory and lost+found exist.
+ * Every group is fully initialised and flagged INODE_ZEROED: there is no
+ * uninit_bg, flex_bg or 64bit.
  *
  * Return: 0, -EINVAL for an unsupported block size or cluster ratio, a
  * size too small for the metadata or the journal, or a journal length

@@ -2,11 +2,12 @@
 /*
  * Tiny in-kernel ext4 formatter used by the iomap write KUnit test.
  *
- * It lays out a plain ext4 filesystem (no flex_bg, no 64bit, no checksums,
- * optional bigalloc and jbd2 journal) and hands every block of it, zero
+ * It lays out a plain ext4 filesystem (no flex_bg, no 64bit; optional
+ * bigalloc, metadata_csum and jbd2 journal) and hands every block of it, zero
  * blocks included, to a caller-supplied write function in increasing
- * offset order.  The same file builds on the host through a small shim so
- * that e2fsck can vouch for the images it makes.
+ * offset order.  It writes ext4's and jbd2's on-disk structures as ext4.h,
+ * ext4_extents.h and <linux/jbd2.h> define them, so it builds in the
+ * kernel only.
  */
 #ifndef _EXT4_IOMAP_WRITE_TEST_MKFS_H
 #define _EXT4_IOMAP_WRITE_TEST_MKFS_H
@@ -30,6 +31,10 @@
  * @fs_bytes: filesystem size in bytes; may be smaller than the device.
  *	Rounded down to a whole cluster, and a last group too small to hold
  *	its own metadata is dropped (see &ext4_iwt_mkfs_layout.blocks).
+ * @metadata_csum: checksum the metadata (RO_COMPAT_METADATA_CSUM, crc32c):
+ *	superblocks, group descriptors, bitmaps, inodes, directory blocks
+ *	and the journal superblock (csum v3).  Off by default; the images
+ *	made without it do not depend on this field.
  */
 struct ext4_iwt_mkfs_params {
 	unsigned int block_size;
@@ -37,6 +42,7 @@ struct ext4_iwt_mkfs_params {
 	bool journal;
 	u32 journal_blocks;
 	u64 fs_bytes;
+	bool metadata_csum;
 };
 
 /**
