@@ -185,6 +185,36 @@ static loff_t iwt_max_folio_size(struct address_space *mapping)
 	return (loff_t)PAGE_SIZE << mapping_max_folio_order(mapping);
 }
 
+/**
+ * iwt_folio_span() - the page-cache folio that holds a byte
+ * @mapping: the file's mapping
+ * @pos: the byte
+ * @start: set to the folio's first byte
+ *
+ * With large folios (x86_64 with THP) the page cache picks each folio's
+ * order from the write's length, its alignment and what it can allocate,
+ * so the folio a write went through is looked up, not computed. Where the
+ * cache holds none, the largest the mapping may have is assumed.
+ *
+ * Return: the folio's size in bytes.
+ */
+static loff_t iwt_folio_span(struct address_space *mapping, loff_t pos,
+			     loff_t *start)
+{
+	struct folio *folio = filemap_get_folio(mapping, pos >> PAGE_SHIFT);
+	loff_t size;
+
+	if (IS_ERR(folio)) {
+		size = iwt_max_folio_size(mapping);
+		*start = round_down(pos, size);
+		return size;
+	}
+	*start = folio_pos(folio);
+	size = folio_size(folio);
+	folio_put(folio);
+	return size;
+}
+
 /* --------------------------------------------------------------------
  * The fixture: a formatted ramdisk, a mount, and their cleanup.
  */
@@ -563,6 +593,8 @@ static void iwt_format(struct iwt_fs *fs)
 		.block_size = geo->block_size,
 		.cluster_ratio = geo->cluster_ratio,
 		.journal = geo->journal,
+		/* As mke2fs makes them; the write path sets inode checksums. */
+		.metadata_csum = true,
 		.fs_bytes = IWT_DATA_BYTES,
 	};
 	struct file *bdev = iwt_open_ramdisk(test);
@@ -1193,6 +1225,9 @@ struct iwt_mkfs_case {
 #define IWT_MKFS_J(bs, ratio, bytes, jblocks) \
 	{ .p = { .block_size = bs, .cluster_ratio = ratio, .journal = true, \
 		 .fs_bytes = bytes, .journal_blocks = jblocks } }
+#define IWT_MKFS_CSUM(bs, ratio, jnl, bytes) \
+	{ .p = { .block_size = bs, .cluster_ratio = ratio, .journal = jnl, \
+		 .fs_bytes = bytes, .metadata_csum = true } }
 #define IWT_MKFS_BAD(bs, ratio, jnl, bytes, jblocks) \
 	{ .p = { .block_size = bs, .cluster_ratio = ratio, .journal = jnl, \
 		 .fs_bytes = bytes, .journal_blocks = jblocks }, .err = -EINVAL }
@@ -1235,6 +1270,15 @@ static const struct iwt_mkfs_case iwt_mkfs_cases[] = {
 	/* Longer journals: four extents in one inode, in a later group. */
 	IWT_MKFS_J(1024, 16, 128 * SZ_1M, 120000),
 	IWT_MKFS_J(1024, 1, 32 * SZ_1M, 8000),
+	/* With metadata_csum, as mke2fs makes filesystems and the suite's. */
+	IWT_MKFS_CSUM(1024, 1, true, 16 * SZ_1M),
+	IWT_MKFS_CSUM(2048, 1, true, 16 * SZ_1M),
+	IWT_MKFS_CSUM(4096, 1, true, 16 * SZ_1M),
+	IWT_MKFS_CSUM(1024, 1, false, 16 * SZ_1M),
+	IWT_MKFS_CSUM(4096, 4, true, 16 * SZ_1M),
+	IWT_MKFS_CSUM(4096, 16, false, 16 * SZ_1M),
+	IWT_MKFS_CSUM(1024, 16, true, 16 * SZ_1M),
+	IWT_MKFS_CSUM(1024, 1, true, 40 * SZ_1M),
 	/* What it must refuse. */
 	IWT_MKFS_BAD(512, 1, false, 16 * SZ_1M, 0),
 	IWT_MKFS_BAD(8192, 1, false, 16 * SZ_1M, 0),
@@ -1259,10 +1303,10 @@ static void iwt_mkfs_case_desc(const struct iwt_mkfs_case *c, char *desc)
 
 	if (p->journal_blocks)
 		snprintf(jblocks, sizeof(jblocks), "-j%u", p->journal_blocks);
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s%u-c%u%s-%lluK%s%s",
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s%u-c%u%s%s-%lluK%s%s",
 		 c->err ? "bad-" : "", p->block_size, p->cluster_ratio,
-		 p->journal ? "-journal" : "", p->fs_bytes >> 10, jblocks,
-		 p->fs_bytes & 1023 ? "+" : "");
+		 p->journal ? "-journal" : "", p->metadata_csum ? "-csum" : "",
+		 p->fs_bytes >> 10, jblocks, p->fs_bytes & 1023 ? "+" : "");
 }
 
 KUNIT_ARRAY_PARAM(iwt_mkfs, iwt_mkfs_cases, iwt_mkfs_case_desc);
@@ -1361,13 +1405,15 @@ static void iwt_image_layout(struct kunit *test, struct file *file,
 
 	KUNIT_ASSERT_NOT_NULL(test, text);
 	len = scnprintf(text, 1024,
-			"block_size %u\ncluster_ratio %u\njournal %d\nfs_bytes %llu\n"
+			"block_size %u\ncluster_ratio %u\njournal %d\nmetadata_csum %d\n"
+			"fs_bytes %llu\n"
 			"blocks %llu\nclusters %llu\ngroups %u\nblocks_per_group %u\n"
 			"inodes_per_group %u\ninodes %u\nfirst_data_block %u\n"
 			"gdt_blocks %u\ninode_table_blocks %u\nfree_clusters %llu\n"
 			"free_blocks %llu\nfree_inodes %u\nroot_block %u\nlpf_block %u\n"
 			"journal_start %u\njournal_blocks %u\n",
-			p->block_size, p->cluster_ratio, p->journal, p->fs_bytes,
+			p->block_size, p->cluster_ratio, p->journal, p->metadata_csum,
+			p->fs_bytes,
 			l->blocks, l->clusters, l->groups, l->blocks_per_group,
 			l->inodes_per_group, l->inodes, l->first_data_block,
 			l->gdt_blocks, l->inode_table_blocks, l->free_clusters,
@@ -2291,7 +2337,7 @@ static void iwt_expectation(const struct iwt_env *env, struct inode *inode,
 	unsigned int bits = inode->i_blkbits;
 	loff_t end = pos + asked;
 	bool iomap = (env->mode->path == IWT_IOMAP) != iwt_planted("swap-paths");
-	loff_t fsize = iwt_max_folio_size(inode->i_mapping);
+	loff_t fstart, fsize = iwt_folio_span(inode->i_mapping, pos + copied, &fstart);
 
 	/*
 	 * The folio that took the short copy bounds the stale range. A write
@@ -2306,7 +2352,7 @@ static void iwt_expectation(const struct iwt_env *env, struct inode *inode,
 	if (iomap && !env->mode->delalloc)
 		; /* ->iomap_begin() mapped all of it before any copy */
 	else if (copied || began || !iomap)
-		end = min_t(loff_t, end, round_down(pos + copied, fsize) + fsize);
+		end = min_t(loff_t, end, fstart + fsize);
 	else
 		end = pos;
 	e->stale_end = (end + (1 << bits) - 1) >> bits;
@@ -2323,7 +2369,7 @@ static void iwt_expectation(const struct iwt_env *env, struct inode *inode,
 		e->inside = BIT(IWT_WRITTEN);
 	}
 	e->either = !iomap && end > pos + (loff_t)copied &&
-		    ((copied && !((pos + copied) & (fsize - 1))) ||
+		    ((copied && pos + (loff_t)copied == fstart) ||
 		     (!copied && !began));
 	if (e->either) {
 		e->past_eof |= BIT(IWT_HOLE);
@@ -3605,7 +3651,7 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 	bool full = sc->copy == iwt_full || sc->limit == IWT_NOSPACE;
 	size_t copy = st->copy, asked = copy + (full ? 0 : IWT_EXTRA_BLOCKS * bs);
 	loff_t pos = IWT_POS_BLOCKS * bs, size = IWT_SIZE_BLOCKS * bs, end;
-	loff_t fsize = iwt_max_folio_size(file->f_mapping);
+	loff_t fstart, fsize;
 	struct iwt_obs *o = &st->o;
 	bool done, extended = false;
 	s64 free;
@@ -3623,11 +3669,12 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 	err = vfs_fsync(file, 0);
 	done = iwt_fail_nth_left() != 0;
 	iwt_set_fail_nth(0);
+	fsize = iwt_folio_span(file->f_mapping, pos, &fstart);
 	*o = (struct iwt_obs) {
 		.injected = !done,
 		.ret = ret,
 		.copyable = copy,
-		.room = fsize - (pos & (fsize - 1)),
+		.room = fstart + fsize - pos,
 		.pos = pos,
 		.old_size = size,
 		.size = i_size_read(inode),

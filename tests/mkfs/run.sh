@@ -151,7 +151,9 @@ good() {
 		 extra_isize; do
 		check "$name: $f feature" yes "$(has_feature "$f")"
 	done
-	for f in 64bit flex_bg metadata_csum uninit_bg resize_inode; do
+	want=$([ "$(layout metadata_csum)" = 1 ] && echo yes || echo no)
+	check "$name: metadata_csum feature" "$want" "$(has_feature metadata_csum)"
+	for f in 64bit flex_bg uninit_bg resize_inode; do
 		check "$name: no $f feature" no "$(has_feature "$f")"
 	done
 
