@@ -21,7 +21,8 @@ TREE_FILES = ['Makefile', 'Kconfig', '.gitignore', 'fs/ext4/Kconfig',
 	      'fs/ext4/page-io.c', 'fs/iomap/buffered-io.c',
 	      'tools/testing/kunit/kunit.py',
 	      'tools/testing/selftests/Makefile',
-	      'tools/testing/selftests/kselftest_harness.h']
+	      'tools/testing/selftests/kselftest_harness.h', 'MAINTAINERS',
+	      'fs/ext4/.kunitconfig']
 
 results = []
 
@@ -178,6 +179,41 @@ def fixes_round_trip(tree):
 	      'applied', f'{changed} {r.stdout.strip()}')
 
 
+def upstream_interrupted(tree):
+	"""make check's series build (check_upstream()) stopped halfway: the
+	tree holds the make patches series instead of the overlay, recorded
+	as patches with 'upstream' in the state. The next install takes the
+	series off and lays the overlay; uninstall then restores the tree."""
+	before = snapshot(tree)
+	with tempfile.TemporaryDirectory() as out:
+		r = iwt('patches', kdir=tree, env={'OUTPUT': out,
+						   'SIGNOFF': 'T <t@localhost>'})
+		names = sorted(f for f in os.listdir(out) if f.endswith('.patch'))
+		pdir = os.path.join(tree, '.ext4-iwt-overlay.patches')
+		os.makedirs(pdir)
+		state = {'files': [], 'edits': {}, 'upstream': True, 'patches': []}
+		for name in names:
+			shutil.copy(os.path.join(out, name), pdir)
+			data = open(os.path.join(out, name), 'rb').read()
+			state['patches'].append({'name': name,
+						 'sha': hashlib.sha256(data).hexdigest()})
+			subprocess.run(['patch', '-s', '-p1', '-d', tree, '-i',
+					os.path.join(out, name)], check=True)
+		json.dump(state, open(os.path.join(tree, '.ext4-iwt-overlay'), 'w'))
+	laid = os.path.exists(os.path.join(tree, 'fs/ext4/iomap_write_test.c'))
+	r2 = iwt('install', kdir=tree)
+	kconfig = open(os.path.join(tree, 'fs/ext4/Kconfig')).read()
+	check(r.returncode == 0 and len(names) == 2 and laid and
+	      r2.returncode == 0 and 'source "fs/ext4/Kconfig.test"' in kconfig and
+	      'config EXT4_IOMAP_WRITE_KUNIT_TEST' not in kconfig,
+	      'install after a series build stopped halfway takes the series '
+	      'off and lays the overlay', r.stdout + r2.stdout)
+	r = iwt('uninstall', kdir=tree)
+	changed = not_restored(before, snapshot(tree))
+	check(r.returncode == 0 and not changed,
+	      'and uninstall restores the tree', f'{changed} {r.stdout.strip()}')
+
+
 def interrupted(tree):
 	"""An install stopped halfway (state written, some files and an edit
 	not yet) is undone by uninstall and does not block the next install."""
@@ -226,6 +262,7 @@ def main():
 		round_trip(plain, 'plain tree')
 		fixes_round_trip(plain)
 		interrupted(plain)
+		upstream_interrupted(plain)
 
 		repo = os.path.join(tmp, 'git')
 		copy_tree(src, repo)
