@@ -1485,7 +1485,8 @@ static void iwt_mkfs_image(struct kunit *test)
 			    "bytes handed over vs %llu blocks of %u", l.blocks, bs);
 	KUNIT_EXPECT_EQ(test, l.clusters * c->p.cluster_ratio, l.blocks);
 	KUNIT_EXPECT_EQ(test, l.free_blocks, l.free_clusters * c->p.cluster_ratio);
-	KUNIT_EXPECT_EQ(test, l.journal_blocks ? 1 : 0, c->p.journal ? 1 : 0);
+	KUNIT_EXPECT_EQ_MSG(test, !!l.journal_blocks, c->p.journal,
+			    "a journal of %u blocks", l.journal_blocks);
 	ret = ext4_iwt_mkfs(&c->p, iwt_sink_write, &again, &l2);
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	KUNIT_EXPECT_EQ_MSG(test, again.crc, s.crc,
