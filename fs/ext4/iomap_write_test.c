@@ -3330,14 +3330,22 @@ struct iwt_knob {
 };
 
 static const struct iwt_knob iwt_knobs_init[] = {
-	/* Fail sleeping allocations too, and say nothing about it. */
+	/* Fail sleeping allocations too. */
 	{ "failslab/ignore-gfp-wait",	     "N" },
-	{ "failslab/verbose",		     "0" },
 	{ "fail_page_alloc/ignore-gfp-wait", "N" },
 	{ "fail_page_alloc/ignore-gfp-highmem", "N" },
 	{ "fail_page_alloc/min-order",	     "0" },
-	{ "fail_page_alloc/verbose",	     "0" },
-	{ "fail_usercopy/verbose",	     "0" },
+	/*
+	 * Log each injected fault with its call trace, none held back by the
+	 * ratelimit: a step that looks like a known issue is judged by the
+	 * trace of its own fault (see iwt_sweep_step()).
+	 */
+	{ "failslab/verbose",		     "2" },
+	{ "fail_page_alloc/verbose",	     "2" },
+	{ "fail_usercopy/verbose",	     "2" },
+	{ "failslab/verbose_ratelimit_interval_ms",	  "0" },
+	{ "fail_page_alloc/verbose_ratelimit_interval_ms", "0" },
+	{ "fail_usercopy/verbose_ratelimit_interval_ms",  "0" },
 	/*
 	 * Every injected fault counts "times" down, fail-nth ones too: with
 	 * -1 it stays as it is, and it is restored with the rest.
@@ -3429,10 +3437,8 @@ static void iwt_faults_restore(void *ctx)
  * Through a private debugfs mount, with no kernel command line and no user
  * space; every setting is restored when the case ends. A kernel without
  * the debugfs fault-injection files skips the case.
- *
- * Return: the setup, for raising the verbosity of a replay.
  */
-static struct iwt_faults *iwt_faults_setup(struct kunit *test)
+static void iwt_faults_setup(struct kunit *test)
 {
 	struct iwt_faults *fi = kunit_kzalloc(test, sizeof(*fi), GFP_KERNEL);
 	struct file_system_type *type;
@@ -3472,7 +3478,6 @@ static struct iwt_faults *iwt_faults_setup(struct kunit *test)
 						      (char *)fi->knobs[i].value,
 						      strlen(fi->knobs[i].value), true),
 				    0, "setting %s", fi->knobs[i].path);
-	return fi;
 }
 
 /*
@@ -3547,21 +3552,6 @@ static void iwt_expect_synced(struct iwt_fs *fs, struct file *file,
 	o->console = iwt_console.buf;
 	if (!iwt_known_issue(fs, IWT_KI_CONVERT_LOSS, o))
 		iwt_report_diff(fs, &o->diff, "(fsync returned 0, cache dropped)");
-}
-
-/* Fault-injection attributes whose verbose setting a replay raises. */
-static const char *const iwt_verbose_knobs[] = {
-	"failslab/verbose", "fail_page_alloc/verbose", "fail_usercopy/verbose",
-};
-
-static void iwt_faults_verbose(struct iwt_faults *fi, char *level)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(iwt_verbose_knobs); i++)
-		KUNIT_EXPECT_EQ_MSG(fi->test, iwt_knob_io(fi, iwt_verbose_knobs[i],
-							  level, 1, true), 0,
-				    "setting %s to %s", iwt_verbose_knobs[i], level);
 }
 
 /**
@@ -3774,54 +3764,89 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 }
 
 /**
+ * iwt_faults_logged() - the injected faults the step's console shows
+ *
+ * Return: how many "FAULT_INJECTION: forcing a failure" reports the
+ * console captured since the step began.
+ */
+static unsigned int iwt_faults_logged(void)
+{
+	static const char report[] = "FAULT_INJECTION: forcing a failure";
+	const char *p = iwt_console.buf;
+	unsigned int seen = 0;
+
+	while ((p = strstr(p, report))) {
+		seen++;
+		p += sizeof(report) - 1;
+	}
+	return seen;
+}
+
+/**
+ * iwt_sweep_replay() - run a step again until it repeats its outcome
+ * @fs: the case's filesystem
+ * @st: the step
+ * @replay: filled in with the replay that repeated it, or the last one
+ *
+ * Only for a step whose own fault left no single report on the console
+ * (a kernel without the console tracepoint, a report cut short): the
+ * n-th point may shift by one or two between runs (see iwt_fail_nth()),
+ * more on a debug kernel, so n is replayed, then its neighbours.
+ *
+ * Return: whether a replay repeated the step's values.
+ */
+static bool iwt_sweep_replay(struct iwt_fs *fs, const struct iwt_step *st,
+			     struct iwt_step *replay)
+{
+	unsigned int try;
+
+	for (try = 0; try < iwt_replay_tries(); try++) {
+		*replay = *st;
+		if ((int)st->n + iwt_replay_shift[try] < 1)
+			continue;
+		replay->n = st->n + iwt_replay_shift[try];
+		iwt_sweep_write(fs, replay);
+		if (replay->suspects == st->suspects && replay->o.ret == st->o.ret &&
+		    replay->o.size == st->o.size && iwt_faults_logged() == 1)
+			return true;
+	}
+	KUNIT_FAIL(fs->test,
+		   "fail-nth=%u: no report of the injected fault on the console (%u seen), and replays at n, n +/- 1 .. %d did not repeat the step (-> %zd, i_size %lld; the last: %zd, i_size %lld): the injection site cannot be checked",
+		   st->n, iwt_faults_logged(), iwt_replay_shift[iwt_replay_tries() - 1] * -1,
+		   st->o.ret, st->o.size, replay->o.ret, replay->o.size);
+	return false;
+}
+
+/**
  * iwt_sweep_step() - one step, with the injection site of a suspected
  *	known issue read from the fault's call trace
  * @fs: the case's filesystem
- * @fi: the sweep's fault-injection setup
  * @st: the step
  *
- * A step whose values match a known issue that names an injection site is
- * run again with the same n and the fault-injection attributes verbose,
- * so that the kernel logs the call trace of the injected fault; the
- * replay must show the same values, and the trace the site.
+ * The sweep runs with every injected fault reported with its call trace
+ * (see iwt_knobs_init[]). A step whose values match a known issue that
+ * names an injection site is judged by the trace of its own fault; only
+ * when the console holds no single report is the step replayed.
  *
  * Return: true when the sweep is over.
  */
-static bool iwt_sweep_step(struct iwt_fs *fs, struct iwt_faults *fi,
-			   struct iwt_step *st)
+static bool iwt_sweep_step(struct iwt_fs *fs, struct iwt_step *st)
 {
+	bool done = iwt_sweep_write(fs, st);
+	struct iwt_obs *o = &st->o;
 	struct iwt_step replay;
-	bool done = iwt_sweep_write(fs, st), same = false;
-	unsigned int try, ki;
+	unsigned int ki;
 
 	if (!st->suspects)
 		return done;
-	/*
-	 * The n-th point may shift by one or two between runs (see
-	 * iwt_fail_nth()), more on a debug kernel: replay n, then its
-	 * neighbours, until one repeats the step's outcome.
-	 */
-	for (try = 0; try < iwt_replay_tries() && !same; try++) {
-		replay = *st;
-		if ((int)st->n + iwt_replay_shift[try] < 1)
-			continue;
-		replay.n = st->n + iwt_replay_shift[try];
-		iwt_faults_verbose(fi, "2");
-		iwt_sweep_write(fs, &replay);
-		iwt_faults_verbose(fi, "0");
-		same = replay.suspects == st->suspects && replay.o.ret == st->o.ret &&
-		       replay.o.size == st->o.size;
+	if (iwt_faults_logged() != 1) {
+		if (!iwt_sweep_replay(fs, st, &replay))
+			return done;
+		o = &replay.o;
 	}
-	if (!same) {
-		KUNIT_FAIL(fs->test,
-			   "fail-nth=%u: replays at n, n +/- 1 .. %d did not repeat the step (-> %zd, i_size %lld; the last: %zd, i_size %lld): the injection site cannot be checked",
-			   st->n, iwt_replay_shift[iwt_replay_tries() - 1] * -1,
-			   st->o.ret, st->o.size, replay.o.ret, replay.o.size);
-		return done;
-	}
-	replay.o.console = iwt_console.buf;
+	o->console = iwt_console.buf;
 	for_each_set_bit(ki, &st->suspects, IWT_KI_NR)
-		if (iwt_known_issue(fs, ki, &replay.o))
+		if (iwt_known_issue(fs, ki, o))
 			return done;
 	KUNIT_FAIL(fs->test,
 		   "fail-nth=%u: i_size %lld after a write returning %zd at %lld (from %lld)",
@@ -3845,15 +3870,15 @@ static void iwt_fail_nth(struct kunit *test)
 	struct iwt_fs *fs = iwt_setup(test, &c->env);
 	unsigned int bs = c->env.geo->block_size, n, pass;
 	struct iwt_step st = { .sc = c->sc, .copy = c->sc->copy(bs) };
-	struct iwt_faults *fi = iwt_faults_setup(test);
 
+	iwt_faults_setup(test);
 	st.ubuf = iwt_user_buf(test, st.copy, IWT_POS_BLOCKS * bs, 1);
 	for (pass = 1; pass <= IWT_SWEEP_PASSES; pass++) {
 		if (READ_ONCE(test->status) == KUNIT_FAILURE)
 			break;
 		for (n = 1; n <= IWT_SWEEP_MAX; n++) {
 			st.n = n;
-			if (iwt_sweep_step(fs, fi, &st) ||
+			if (iwt_sweep_step(fs, &st) ||
 			    READ_ONCE(test->status) == KUNIT_FAILURE)
 				break;
 		}
