@@ -277,8 +277,39 @@ def ctrl_c(tmp):
 	      f'{text[-400:]}')
 
 
+def lists():
+	"""The expected list a run compares with: the tree's on UML, the
+	tree's for the architecture elsewhere; EXPECTED= names either."""
+	import argparse
+	import importlib.machinery
+	import importlib.util
+	loader = importlib.machinery.SourceFileLoader('ext4_iwt', IWT)
+	spec = importlib.util.spec_from_loader('ext4_iwt', loader)
+	m = importlib.util.module_from_spec(spec)
+	loader.exec_module(m)
+
+	def name(tree, arch, expected=None):
+		a = argparse.Namespace(tree=tree, arch=arch, expected=expected,
+				       kdir=None)
+		try:
+			return m.list_name(a, None)
+		except m.Error as e:
+			return f'error: {e}'
+	got = [name('iomap', 'um'), name('iomap', 'x86_64'),
+	       name('iomap', 'x86_64', 'default-x86_64'), name('rc', 'um', 'rc')]
+	check(got == ['iomap', 'iomap-x86_64', 'default-x86_64', 'rc'],
+	      'the expected list: per tree, per architecture off UML', str(got))
+	bad = name('iomap', 'x86_64', 'iomap-arm64')
+	check(bad.startswith('error: EXPECTED=iomap-arm64'),
+	      'EXPECTED= refuses a list for another architecture', bad)
+	for path in ('default-x86_64', 'iomap-x86_64'):
+		check(os.path.exists(m.expected_path(path, 'kunit')),
+		      f'tests/expected/{path}.kunit exists (make check runs it)')
+
+
 def main():
 	with tempfile.TemporaryDirectory() as tmp:
+		lists()
 		os.chmod(tmp, 0o755)
 		tools_and_install(tmp)
 		cache, tree = pins(tmp)

@@ -1710,6 +1710,7 @@ enum iwt_ki {
  * @copyable: bytes the source lets copy_from_user() read
  * @room: bytes from @pos to the end of the folio the write's first copy
  *	went to (iwt_first_folio_room())
+ * @folio: size of the folio that took the short copy
  * @pos: write position
  * @old_size: i_size before the write
  * @size: i_size after it
@@ -1738,6 +1739,7 @@ struct iwt_obs {
 	ssize_t ret;
 	size_t copyable;
 	size_t room;
+	loff_t folio;
 	loff_t pos;
 	loff_t old_size;
 	loff_t size;
@@ -1766,6 +1768,8 @@ struct iwt_obs {
  * @paths: write paths affected (IWT_BH_DA, ...)
  * @journal: only on filesystems with a journal
  * @small_blocks: only with blocks smaller than a page
+ * @block_in_folio: only with blocks smaller than the folio that took the
+ *	short copy
  * @since: first kernel affected (KERNEL_VERSION()); older ones fail
  * @commit: the commit that introduced it, where known
  * @frames: functions the injected fault's call trace must show, in this
@@ -1783,6 +1787,7 @@ struct iwt_known {
 	unsigned int paths;
 	bool journal;
 	bool small_blocks;
+	bool block_in_folio;
 	u32 since;
 	const char *commit;
 	const char *frames[2];
@@ -1911,11 +1916,15 @@ static const struct iwt_known iwt_known[IWT_KI_NR] = {
 	[IWT_KI_STALE_TAIL] = {
 		.id = "iomap-stale-tail",
 		.paths = IWT_IOMAP_DA | IWT_IOMAP_NODA,
-		.small_blocks = true,
+		/*
+		 * Blocks smaller than a page with order-0 folios; with large
+		 * folios (x86_64) 4k blocks too.
+		 */
+		.block_in_folio = true,
 		.since = KERNEL_VERSION(7, 2, 0),
 		.match = iwt_sig_stale_tail,
 		.text =
-			"iomap, block < page: a short copy that starts inside a block of a hole within i_size leaves the folio's old memory readable from pos + copied on, and the rest of the faulting block goes to disk that way (__iomap_write_begin() marks the blocks of [from, to) uptodate without zeroing them)",
+			"iomap, block smaller than the folio: a short copy that starts inside a block of a hole within i_size leaves the folio's old memory readable from pos + copied on, and the rest of the faulting block goes to disk that way (__iomap_write_begin() marks the blocks of [from, to) uptodate without zeroing them)",
 	},
 	[IWT_KI_ENOSPC_WHOLE] = {
 		.id = "iomap-enospc-whole",
@@ -2045,6 +2054,8 @@ static const char *iwt_known_mismatch(const struct iwt_known *k,
 		return "needs a journal";
 	if (k->small_blocks && geo->block_size >= PAGE_SIZE)
 		return "needs blocks smaller than a page";
+	if (k->block_in_folio && geo->block_size >= o->folio)
+		return "needs blocks smaller than the folio";
 	if (!iwt_kernel_in_range(k))
 		return "kernel older than the first affected release";
 	if (!k->match(o))
@@ -2436,6 +2447,7 @@ static const void *iwt_sweep_gen(IWT_GEN_ARGS)
 
 /**
  * struct iwt_expect - what a path must leave after a short write
+ * @folio: size of the folio that took the short copy
  * @stale_end: logical block past the last block that the write reserved
  *	or allocated without copying into it: the end of the folio that took
  *	the short copy, within the range asked for
@@ -2450,6 +2462,7 @@ static const void *iwt_sweep_gen(IWT_GEN_ARGS)
  *	none, are then as described above
  */
 struct iwt_expect {
+	loff_t folio;
 	u64 stale_end;
 	unsigned int past_eof;
 	unsigned int inside;
@@ -2513,6 +2526,7 @@ static void iwt_expectation(const struct iwt_env *env, struct inode *inode,
 		end = min_t(loff_t, end, fstart + fsize);
 	else
 		end = pos;
+	e->folio = fsize;
 	e->stale_end = (end + (1 << bits) - 1) >> bits;
 	e->kept_past_eof = env->mode->delalloc && !iomap;
 	if (iomap && env->mode->delalloc) {
@@ -3094,6 +3108,7 @@ static void iwt_expect_tail(struct iwt_fs *fs, struct file *file,
 			.old_size = tail_end,
 			.size = tail_end,
 			.hole_in_block = pos & ((1 << bits) - 1),
+			.folio = e->folio,
 			.diff = d,
 			.lo = pos + copy,
 			.hi = (loff_t)e->stale_end << bits,
@@ -4107,7 +4122,7 @@ struct iwt_sig_case {
 	.rest = then, .maxbytes = 4398046510080LL }
 #define IWT_STALE_OBS(from, to, poisoned) { .ret = 300, .copyable = 300, \
 	.pos = 8192 + 300, .hole_in_block = true, .lo = 8192 + 600, \
-	.hi = 12288, .diff = { .bad = 100, .first = from, .last = to, \
+	.hi = 12288, .folio = 4096, .diff = { .bad = 100, .first = from, .last = to, \
 	.poison = poisoned } }
 #define IWT_LOSS_OBS(msg) { .injected = true, .ret = 4096, .pos = 8192, \
 	.diff = { .bad = 4096, .zeros = 4096 }, .first_state = IWT_UNWRITTEN, \
@@ -4165,6 +4180,11 @@ static const struct iwt_sig_case iwt_sig_cases[] = {
 	  IWT_STALE_OBS(8892, 8991, 100), false },
 	{ "stale-tail/4k-blocks", IWT_KI_STALE_TAIL, 2, 2, false,
 	  IWT_STALE_OBS(8892, 8991, 100), false },
+	{ "stale-tail/4k-blocks-large-folio", IWT_KI_STALE_TAIL, 2, 2, false,
+	  { .ret = 300, .copyable = 300, .pos = 8192 + 300, .hole_in_block = true,
+	    .lo = 8192 + 600, .hi = 12288, .folio = SZ_16K,
+	    .diff = { .bad = 100, .first = 8892, .last = 8991, .poison = 100 } },
+	  true },
 	{ "short-read/at-maxbytes", IWT_KI_SHORT_READ, 2, 0, false,
 	  IWT_READ_OBS(4096, 1533), true },
 	{ "short-read/rest-short", IWT_KI_SHORT_READ, 2, 0, false,
