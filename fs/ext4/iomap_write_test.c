@@ -33,6 +33,7 @@
 #include <linux/namei.h>
 #include <linux/panic.h>
 #include <linux/percpu_counter.h>
+#include <linux/printk.h>
 #include <linux/sizes.h>
 #include <linux/uio.h>
 #include <linux/version.h>
@@ -3654,6 +3655,29 @@ static void iwt_faults_setup(struct kunit *test)
 				    0, "setting %s", fi->knobs[i].path);
 }
 
+/**
+ * iwt_traces_off_console() - keep call traces off the console for a while
+ * @saved: the level to restore, or -1 to start
+ *
+ * Every injected fault is reported with its call trace (iwt_knobs_init[]),
+ * a few kilobytes per sweep step and megabytes per run: more than a UML
+ * console writing to kunit.py's pipe passes on without dropping lines,
+ * the KTAP results among them. The trace (dump_stack(), KERN_DEFAULT) is
+ * stored at the debug level while a step's write and fsync run: the
+ * console leaves it out, the log buffer and the capture through the
+ * console tracepoint keep it. Messages with a level of their own, the
+ * fault report's first lines, WARN's and ext4's, still reach the console.
+ *
+ * Return: the level to pass back.
+ */
+static int iwt_traces_off_console(int saved)
+{
+	int level = default_message_loglevel;
+
+	default_message_loglevel = saved < 0 ? LOGLEVEL_DEBUG : saved;
+	return level;
+}
+
 /*
  * current->fail_nth exists only with CONFIG_FAULT_INJECTION; without it
  * iwt_faults_setup() has skipped the sweep before these are reached.
@@ -3850,6 +3874,7 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 	bool done, extended = false;
 	unsigned int kept;
 	size_t room;
+	int level;
 	s64 free;
 	char when[48];
 	ssize_t ret;
@@ -3860,6 +3885,7 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 		size = 0;
 	free = iwt_free_clusters(fs) - atomic64_read(&iwt_sbi(fs)->s_resv_clusters);
 	iwt_console_clear();
+	level = iwt_traces_off_console(-1);
 	iwt_set_fail_nth(n);
 	ret = iwt_write(file, st->ubuf, asked, pos);
 	/* From the folios the write went through: look them up before writeback. */
@@ -3868,6 +3894,7 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 	err = vfs_fsync(file, 0);
 	done = iwt_fail_nth_left() != 0;
 	iwt_set_fail_nth(0);
+	iwt_traces_off_console(level);
 	*o = (struct iwt_obs) {
 		.injected = !done,
 		.ret = ret,
