@@ -19,13 +19,17 @@
 #include <kunit/resource.h>
 #include <linux/blkdev.h>
 #include <linux/crc32.h>
+#include <linux/delay.h>
 #include <linux/fadvise.h>
+#include <linux/falloc.h>
 #include <linux/fiemap.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/glob.h>
 #include <linux/fs_context.h>
+#include <linux/iomap.h>
 #include <linux/kmod.h>
+#include <linux/kthread.h>
 #include <linux/major.h>
 #include <linux/mman.h>
 #include <linux/module.h>
@@ -34,7 +38,10 @@
 #include <linux/panic.h>
 #include <linux/percpu_counter.h>
 #include <linux/printk.h>
+#include <linux/random.h>
+#include <linux/sched/mm.h>
 #include <linux/sizes.h>
+#include <linux/tracepoint.h>
 #include <linux/uio.h>
 #include <linux/version.h>
 #include <trace/events/printk.h>
@@ -1689,6 +1696,9 @@ static const char *const iwt_state_names[] = {
  * @IWT_KI_JOURNAL_START: -ENOMEM from ext4_da_do_write_end() after i_size
  *	grew
  * @IWT_KI_CONVERT_LOSS: unwritten-extent conversion fails, fsync says 0
+ * @IWT_KI_WB_PAST_EOF: iomap delalloc, writeback racing a write allocates
+ *	its whole reserved range, and what the short copy left stays
+ *	allocated past EOF
  * @IWT_KI_NR: number of rows
  */
 enum iwt_ki {
@@ -1701,6 +1711,7 @@ enum iwt_ki {
 	IWT_KI_SHORT_READ,
 	IWT_KI_JOURNAL_START,
 	IWT_KI_CONVERT_LOSS,
+	IWT_KI_WB_PAST_EOF,
 	IWT_KI_NR,
 };
 
@@ -1732,6 +1743,9 @@ enum iwt_ki {
  * @got: bytes a read returned
  * @rest: what reading on from there returned
  * @maxbytes: the filesystem's s_maxbytes
+ * @concurrent: writeback calls made while the write ran
+ * @unw_lo: first byte of the first block past EOF found unwritten
+ * @unw_hi: byte past the last such block
  * @console: the kernel's console output since the case (or the replayed
  *	step) began
  */
@@ -1759,6 +1773,9 @@ struct iwt_obs {
 	size_t got;
 	ssize_t rest;
 	loff_t maxbytes;
+	unsigned long concurrent;
+	loff_t unw_lo;
+	loff_t unw_hi;
 	const char *console;
 };
 
@@ -1882,6 +1899,18 @@ static bool iwt_sig_convert_loss(const struct iwt_obs *o)
 	       o->first_state == IWT_UNWRITTEN && o->last_state == IWT_UNWRITTEN;
 }
 
+/*
+ * A short append raced by writeback: unwritten blocks past EOF, all of them
+ * past the copy and inside the range the write asked for ([lo, hi)).
+ */
+static bool iwt_sig_wb_past_eof(const struct iwt_obs *o)
+{
+	return !o->injected && o->ret > 0 && o->ret == o->copyable &&
+	       o->size == o->pos + o->ret && o->lo == o->size &&
+	       o->concurrent > 0 && o->unw_lo < o->unw_hi &&
+	       o->unw_lo >= o->size && o->unw_hi <= o->hi;
+}
+
 static const struct iwt_known iwt_known[IWT_KI_NR] = {
 	[IWT_KI_EFAULT_SIZE] = {
 		.id = "efault-extends-size",
@@ -1995,6 +2024,15 @@ static const struct iwt_known iwt_known[IWT_KI_NR] = {
 		.match = iwt_sig_convert_loss,
 		.text =
 			"an allocation failure converting unwritten extents at I/O completion is only logged: the folio is cleaned, fsync returns 0, and the data reads back as zeros from blocks left unwritten",
+	},
+	[IWT_KI_WB_PAST_EOF] = {
+		.id = "iomap-writeback-past-short-write",
+		.paths = IWT_IOMAP_DA,
+		/* The series' ext4_iomap_map_writeback_range(); not in mainline. */
+		.since = KERNEL_VERSION(7, 2, 0),
+		.match = iwt_sig_wb_past_eof,
+		.text =
+			"iomap with delalloc: writeback that runs while a write is copying maps the delalloc extent up to wbc->range_end, past i_size, so it allocates the part of the write's reservation not yet copied; when the copy then comes up short, the punch of the stale delalloc range finds no delayed blocks there, and the blocks stay allocated (unwritten) past EOF until truncate or unlink",
 	},
 };
 
@@ -4098,6 +4136,875 @@ static void iwt_fail_nth(struct kunit *test)
 }
 
 /* --------------------------------------------------------------------
+ * Races: a short write while another thread writes the file back,
+ * truncates or punches it, writes to it through a shared mapping, writes
+ * it as well, or reads it. They are meant for SMP kernels (x86_64 here,
+ * two CPUs); on one CPU the threads mostly take turns, and the cases
+ * still check every round.
+ */
+
+static unsigned int race_ms = 2000;
+module_param(race_ms, uint, 0444);
+MODULE_PARM_DESC(race_ms,
+		 "milliseconds each iwt_race case races for (at least one round)");
+
+/*
+ * In blocks: the data written whole before each round (writeback has it to
+ * convert while the short write runs), where the short write starts, what
+ * it asks for, and the span every round's checks cover.
+ */
+#define IWT_RACE_HEAD		4
+#define IWT_RACE_POS		8
+#define IWT_RACE_ASK		48
+#define IWT_RACE_SPAN		(IWT_RACE_POS + IWT_RACE_ASK + 8)
+
+/* The source ends inside a block, far into the write. */
+static size_t iwt_race_copy(unsigned int bs)
+{
+	return 40 * bs + bs / 2 + 3;
+}
+
+/**
+ * enum iwt_partner - what races the short write
+ * @IWT_RACE_WRITEBACK: filemap_fdatawrite_range() of the whole file, first
+ *	while the write waits for the last page of its source (the page is
+ *	a locked page-cache folio of another file: the write faults on it
+ *	after its mapping was made), then over and over while it runs
+ * @IWT_RACE_TRUNCATE: a truncate into the range the write copies
+ * @IWT_RACE_PUNCH: a hole punched inside the range the write copies
+ * @IWT_RACE_MMAP: stores through a shared mapping around the write: just
+ *	before it, just past the short copy in the block it stops in, and in
+ *	the range it asked for but never copied
+ * @IWT_RACE_WRITER: a second write over the short copy's end and past it
+ * @IWT_RACE_READER: reads of the whole file while the write runs
+ */
+enum iwt_partner {
+	IWT_RACE_WRITEBACK,
+	IWT_RACE_TRUNCATE,
+	IWT_RACE_PUNCH,
+	IWT_RACE_MMAP,
+	IWT_RACE_WRITER,
+	IWT_RACE_READER,
+};
+
+/**
+ * struct iwt_race_kind - one race
+ * @name: short name used in case names
+ * @partner: what the other thread does
+ * @in_size: the file is sized past the write first, so the write lands in
+ *	a hole inside i_size (stores through a mapping need that)
+ * @serialised: the partner takes i_rwsem, so it runs wholly before or
+ *	wholly after the write; the outcome is one of the two orders
+ */
+struct iwt_race_kind {
+	const char *name;
+	enum iwt_partner partner;
+	bool in_size;
+	bool serialised;
+};
+
+static const struct iwt_race_kind iwt_race_kinds[] = {
+	{ "writeback",		IWT_RACE_WRITEBACK,	false,	false },
+	{ "truncate",		IWT_RACE_TRUNCATE,	false,	true },
+	{ "punch-hole",		IWT_RACE_PUNCH,		true,	true },
+	{ "mmap-write",		IWT_RACE_MMAP,		true,	false },
+	{ "second-writer",	IWT_RACE_WRITER,	false,	true },
+	{ "reader",		IWT_RACE_READER,	false,	false },
+};
+
+/**
+ * struct iwt_race_case - a race's parameter: a race in a mode, 1k blocks
+ * @kind: the race
+ * @env: mode and geometry
+ */
+struct iwt_race_case {
+	const struct iwt_race_kind *kind;
+	struct iwt_env env;
+};
+
+static struct iwt_race_case iwt_race_params[ARRAY_SIZE(iwt_race_kinds) *
+					    ARRAY_SIZE(iwt_modes)];
+
+static void iwt_init_races(void)
+{
+	unsigned int m, k, i = 0;
+
+	for (m = 0; m < ARRAY_SIZE(iwt_modes); m++)
+		for (k = 0; k < ARRAY_SIZE(iwt_race_kinds); k++) {
+			iwt_race_params[i].kind = &iwt_race_kinds[k];
+			iwt_race_params[i].env.mode = &iwt_modes[m];
+			/* Blocks smaller than a page, and than any folio. */
+			iwt_race_params[i++].env.geo = &iwt_geometries[0];
+		}
+}
+
+static const void *iwt_race_gen(IWT_GEN_ARGS)
+{
+	const struct iwt_race_case *c = prev ?
+		(const struct iwt_race_case *)prev + 1 : iwt_race_params;
+
+	if (c >= iwt_race_params + ARRAY_SIZE(iwt_race_params))
+		return NULL;
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s/%s/%s", c->env.mode->name,
+		 c->env.geo->name, c->kind->name);
+	return c;
+}
+
+/**
+ * struct iwt_model - what the file must hold
+ * @data: its bytes, from 0 to %IWT_RACE_SPAN blocks
+ * @size: its i_size
+ */
+struct iwt_model {
+	u8 *data;
+	loff_t size;
+};
+
+static void iwt_model_write(struct iwt_model *m, loff_t pos, size_t len, u8 seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		m->data[pos + i] = iwt_pattern(pos + i, seed);
+	m->size = max_t(loff_t, m->size, pos + len);
+}
+
+/**
+ * struct iwt_race - a race case's shared state
+ * @fs: the case's filesystem
+ * @kind: the race
+ * @file: the file both threads work on
+ * @task: the partner thread
+ * @mm: the case's user memory, which the partner stores through (mmap)
+ * @map: user address of the file's shared mapping (mmap)
+ * @go: the main thread starts a round
+ * @done: the partner finished its part of the round, or stopped
+ * @stop: the partner is to exit
+ * @writing: the short write is running; a repeating partner goes on
+ * @err: the partner's first error in the round
+ * @ops: the partner's operations in the round
+ * @total_ops: and in the case
+ * @pos: where the short write starts
+ * @copy: bytes its source holds
+ * @ask: bytes it asks for
+ * @at: where the partner truncates, punches or writes
+ * @len: bytes it punches or writes
+ * @src: what the second writer writes, or stores through the mapping
+ * @gate_file: the file whose first page ends the source (writeback)
+ * @gate: that page's folio, locked until writeback ran in the round
+ * @gated: rounds in which the write was waiting on it when writeback ran
+ * @rbuf: the reader's buffer
+ * @bad: bytes the reader saw that the file never holds
+ * @bad_at: the first of them
+ * @bad_byte: its value
+ * @ret: what the round's write returned
+ * @past_eof: checks that met iomap-writeback-past-short-write
+ * @want: the outcome after the write, then the partner's (or the only one)
+ * @alt: the outcome after the partner, then the write (serialised)
+ */
+struct iwt_race {
+	struct iwt_fs *fs;
+	const struct iwt_race_kind *kind;
+	struct file *file;
+	struct task_struct *task;
+	struct mm_struct *mm;
+	unsigned long map;
+	struct completion go;
+	struct completion done;
+	bool stop;
+	bool writing;
+	int err;
+	unsigned int ops;
+	unsigned long total_ops;
+	loff_t pos;
+	size_t copy;
+	size_t ask;
+	loff_t at;
+	size_t len;
+	u8 *src;
+	struct file *gate_file;
+	struct folio *gate;
+	unsigned int gated;
+	u8 *rbuf;
+	unsigned int bad;
+	loff_t bad_at;
+	u8 bad_byte;
+	ssize_t ret;
+	unsigned int past_eof;
+	struct iwt_model want;
+	struct iwt_model alt;
+};
+
+/* The mapping's stores, as [offset, offset + 100): see IWT_RACE_MMAP. */
+static void iwt_race_stores(const struct iwt_race *r, loff_t at[3])
+{
+	unsigned int bs = r->fs->env->geo->block_size;
+
+	at[0] = r->pos - 100;
+	at[1] = r->pos + r->copy + 200;
+	at[2] = (IWT_RACE_POS + IWT_RACE_ASK - 2) * bs + 10;
+}
+
+/* The reader: every byte it sees must be what the file ends up holding. */
+static void iwt_race_read(struct iwt_race *r)
+{
+	loff_t pos = 0;
+	ssize_t got = kernel_read(r->file, r->rbuf,
+				  IWT_RACE_SPAN * r->fs->env->geo->block_size,
+				  &pos);
+	ssize_t i;
+
+	if (got < 0) {
+		r->err = r->err ?: got;
+		return;
+	}
+	for (i = 0; i < got; i++) {
+		if (r->rbuf[i] == r->want.data[i])
+			continue;
+		if (!r->bad++) {
+			r->bad_at = i;
+			r->bad_byte = r->rbuf[i];
+		}
+	}
+}
+
+static int iwt_race_op(struct iwt_race *r)
+{
+	struct file *file = r->file;
+	loff_t at[3], pos = r->at;
+	unsigned int i;
+
+	switch (r->kind->partner) {
+	case IWT_RACE_WRITEBACK:
+		return filemap_fdatawrite_range(file->f_mapping, 0, LLONG_MAX);
+	case IWT_RACE_TRUNCATE:
+		return vfs_truncate(&file->f_path, r->at);
+	case IWT_RACE_PUNCH:
+		return vfs_fallocate(file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				     r->at, r->len);
+	case IWT_RACE_MMAP:
+		iwt_race_stores(r, at);
+		for (i = 0; i < ARRAY_SIZE(at); i++)
+			if (copy_to_user((void __user *)(r->map + at[i]),
+					 r->src + at[i], 100))
+				return -EFAULT;
+		return 0;
+	case IWT_RACE_WRITER:
+		return kernel_write(file, r->src + r->at, r->len, &pos) ==
+		       (ssize_t)r->len ? 0 : -EIO;
+	case IWT_RACE_READER:
+		iwt_race_read(r);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Writeback while the write waits on its source's last page, then let it go. */
+static int iwt_race_open_gate(struct iwt_race *r)
+{
+	unsigned long until = jiffies + HZ;
+	int err;
+
+	while (!folio_test_waiters(r->gate) && time_before(jiffies, until))
+		usleep_range(20, 50);
+	r->gated += folio_test_waiters(r->gate);
+	err = filemap_fdatawrite_range(r->file->f_mapping, 0, LLONG_MAX);
+	folio_unlock(r->gate);
+	folio_put(r->gate);
+	r->gate = NULL;
+	return err;
+}
+
+static int iwt_race_partner(void *data)
+{
+	struct iwt_race *r = data;
+	int err;
+
+	if (r->mm)
+		kthread_use_mm(r->mm);
+	for (;;) {
+		wait_for_completion(&r->go);
+		if (READ_ONCE(r->stop))
+			break;
+		/* Land before, inside or after the write. */
+		udelay(get_random_u32_below(100));
+		if (r->gate) {
+			err = iwt_race_open_gate(r);
+			if (err && !r->err)
+				r->err = err;
+		}
+		do {
+			err = iwt_race_op(r);
+			if (err && !r->err)
+				r->err = err;
+			r->ops++;
+			/* On one CPU without preemption, let the write go on. */
+			cond_resched();
+		} while (!r->kind->serialised && READ_ONCE(r->writing));
+		complete(&r->done);
+	}
+	if (r->mm)
+		kthread_unuse_mm(r->mm);
+	return 0;
+}
+
+static void iwt_race_stop(void *ctx)
+{
+	struct iwt_race *r = ctx;
+
+	WRITE_ONCE(r->stop, true);
+	WRITE_ONCE(r->writing, false);
+	complete(&r->go);
+	kthread_stop_put(r->task);
+	if (r->gate) {
+		folio_unlock(r->gate);
+		folio_put(r->gate);
+	}
+}
+
+/*
+ * Buffered writes through iomap whose mapping went stale under them:
+ * iomap_write_begin() found ->iomap_valid() false (ext4: i_es_seq moved)
+ * and set IOMAP_F_STALE, which the next iomap_iter() call, seen here on
+ * its tracepoint, maps again.
+ */
+static atomic_t iwt_revalidated = ATOMIC_INIT(0);
+static struct inode *iwt_race_inode;
+
+#ifdef CONFIG_TRACEPOINTS
+static void iwt_probe_iomap_iter(void *ignore, struct iomap_iter *iter,
+				 const void *ops, unsigned long caller)
+{
+	const unsigned int not_write = IOMAP_ZERO | IOMAP_UNSHARE |
+				       IOMAP_DIRECT | IOMAP_FAULT;
+
+	if (iter->inode == READ_ONCE(iwt_race_inode) &&
+	    (iter->flags & IOMAP_WRITE) && !(iter->flags & not_write) &&
+	    (iter->iomap.flags & IOMAP_F_STALE))
+		atomic_inc(&iwt_revalidated);
+}
+
+static void iwt_find_iomap_iter(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "iomap_iter"))
+		*(struct tracepoint **)priv = tp;
+}
+#endif
+
+static void iwt_count_stop(void *tp)
+{
+	WRITE_ONCE(iwt_race_inode, NULL);
+#ifdef CONFIG_TRACEPOINTS
+	tracepoint_probe_unregister(tp, iwt_probe_iomap_iter, NULL);
+	tracepoint_synchronize_unregister();
+#endif
+}
+
+/**
+ * iwt_count_revalidations() - count stale iomap mappings of an inode
+ * @test: the running case
+ * @inode: the file's inode
+ *
+ * Return: whether the count runs (the kernel has the iomap_iter tracepoint).
+ */
+static bool iwt_count_revalidations(struct kunit *test, struct inode *inode)
+{
+	struct tracepoint *tp = NULL;
+
+	atomic_set(&iwt_revalidated, 0);
+#ifdef CONFIG_TRACEPOINTS
+	for_each_kernel_tracepoint(iwt_find_iomap_iter, &tp);
+	if (!tp || tracepoint_probe_register(tp, iwt_probe_iomap_iter, NULL))
+		return false;
+	WRITE_ONCE(iwt_race_inode, inode);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, iwt_count_stop, tp), 0);
+#endif
+	return tp;
+}
+
+/**
+ * iwt_race_outcomes() - what the file may hold after a round
+ * @r: the race
+ *
+ * Every round starts from %IWT_RACE_HEAD blocks written whole (and, for
+ * @in_size races, i_size past the write). A serialised partner ran before
+ * or after the write; the others change no byte the write copies.
+ */
+static void iwt_race_outcomes(struct iwt_race *r)
+{
+	struct kunit *test = r->fs->test;
+	unsigned int bs = r->fs->env->geo->block_size;
+	size_t span = IWT_RACE_SPAN * bs;
+	struct iwt_model *m, *first[2] = { &r->want, &r->alt };
+	loff_t at[3];
+	unsigned int i, k;
+
+	r->pos = IWT_RACE_POS * bs;
+	r->copy = iwt_race_copy(bs);
+	r->ask = IWT_RACE_ASK * bs;
+	r->src = kunit_kzalloc(test, span, GFP_KERNEL);
+	r->rbuf = kunit_kzalloc(test, span, GFP_KERNEL);
+	r->want.data = kunit_kzalloc(test, span, GFP_KERNEL);
+	r->alt.data = kunit_kzalloc(test, span, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r->src);
+	KUNIT_ASSERT_NOT_NULL(test, r->rbuf);
+	KUNIT_ASSERT_NOT_NULL(test, r->want.data);
+	KUNIT_ASSERT_NOT_NULL(test, r->alt.data);
+	for (i = 0; i < span; i++)
+		r->src[i] = iwt_pattern(i, 2 + (r->kind->partner == IWT_RACE_MMAP));
+
+	switch (r->kind->partner) {
+	case IWT_RACE_TRUNCATE:
+		r->at = r->pos + 20 * bs + 100;
+		break;
+	case IWT_RACE_PUNCH:
+		r->at = r->pos + 10 * bs + 300;
+		r->len = 12 * bs;
+		break;
+	case IWT_RACE_WRITER:
+		r->at = r->pos + 36 * bs + 50;
+		r->len = 8 * bs + 77;
+		break;
+	default:
+		break;
+	}
+
+	for (k = 0; k < 2; k++) {
+		m = first[k];
+		m->size = 0;
+		iwt_model_write(m, 0, IWT_RACE_HEAD * bs, 4);
+		if (r->kind->in_size)
+			m->size = r->pos + r->ask;
+	}
+	/* k = 0: the write, then the partner; k = 1: the other way round. */
+	for (k = 0; k < 2; k++) {
+		bool after = !k;
+
+		m = first[k];
+		if (after || !r->kind->serialised)
+			iwt_model_write(m, r->pos, r->copy, 1);
+		switch (r->kind->partner) {
+		case IWT_RACE_TRUNCATE:
+			if (r->at < m->size)
+				memset(m->data + r->at, 0, m->size - r->at);
+			m->size = r->at;
+			break;
+		case IWT_RACE_PUNCH:
+			memset(m->data + r->at, 0, r->len);
+			break;
+		case IWT_RACE_MMAP:
+			iwt_race_stores(r, at);
+			for (i = 0; i < ARRAY_SIZE(at); i++)
+				memcpy(m->data + at[i], r->src + at[i], 100);
+			break;
+		case IWT_RACE_WRITER:
+			memcpy(m->data + r->at, r->src + r->at, r->len);
+			m->size = max_t(loff_t, m->size, r->at + r->len);
+			break;
+		default:
+			break;
+		}
+		if (!after && r->kind->serialised)
+			iwt_model_write(m, r->pos, r->copy, 1);
+	}
+}
+
+/**
+ * iwt_race_allowed() - the block states a round may leave
+ * @env: mode and path
+ * @data: the block holds bytes written in the round
+ * @faulted: a store through the mapping dirtied its folio
+ * @past_eof: it lies wholly beyond EOF
+ * @synced: after fsync
+ *
+ * Beyond EOF only what a short write leaves there (see iwt_expectation()):
+ * the delayed reservation the buffer_head path keeps, the unwritten blocks
+ * iomap's nodelalloc mapping allocated; never data. After fsync blocks
+ * with data are written, and nothing inside i_size is delayed.
+ *
+ * Return: bit mask of &enum iwt_state.
+ */
+static unsigned int iwt_race_allowed(const struct iwt_env *env, bool data,
+				     bool faulted, bool past_eof, bool synced)
+{
+	bool iomap = env->mode->path == IWT_IOMAP, da = env->mode->delalloc;
+	unsigned int mapped = BIT(IWT_UNWRITTEN) | BIT(IWT_WRITTEN);
+
+	if (past_eof)
+		return BIT(IWT_HOLE) | (da && !iomap ? BIT(IWT_DELAYED) : 0) |
+		       (!da && iomap ? BIT(IWT_UNWRITTEN) : 0);
+	if (synced)
+		return data ? BIT(IWT_WRITTEN) : BIT(IWT_HOLE) | mapped;
+	if (data)
+		return mapped | (da ? BIT(IWT_DELAYED) : 0);
+	/*
+	 * The rest of the buffer_head path's short-copy folio stays delayed;
+	 * so do all blocks of a folio a store through the mapping dirtied
+	 * (->page_mkwrite() maps the whole folio inside i_size).
+	 */
+	return BIT(IWT_HOLE) | mapped |
+	       (da && (!iomap || faulted) ? BIT(IWT_DELAYED) : 0);
+}
+
+/* Whether a store through the mapping lands in the folio holding @lblk. */
+static bool iwt_race_faulted(const struct iwt_race *r, u64 lblk)
+{
+	struct address_space *mapping = r->file->f_mapping;
+	loff_t at[3], start, size;
+	unsigned int i;
+
+	if (r->kind->partner != IWT_RACE_MMAP)
+		return false;
+	size = iwt_folio_span(mapping, lblk << mapping->host->i_blkbits, &start);
+	iwt_race_stores(r, at);
+	for (i = 0; i < ARRAY_SIZE(at); i++)
+		if (at[i] + 100 > start && at[i] < start + size)
+			return true;
+	return false;
+}
+
+/**
+ * iwt_race_past_eof() - unwritten blocks past EOF on the iomap delalloc path
+ * @r: the race
+ * @lo: first such block
+ * @hi: block past the last
+ * @round: for the failure message
+ *
+ * A short write leaves none there (the series drops the stale delalloc
+ * range); only iomap-writeback-past-short-write may, exactly.
+ */
+static void iwt_race_past_eof(struct iwt_race *r, u64 lo, u64 hi,
+			      unsigned int round)
+{
+	struct iwt_fs *fs = r->fs;
+	unsigned int bits = file_inode(r->file)->i_blkbits;
+	struct iwt_obs o = {
+		.ret = r->ret,
+		.copyable = r->copy,
+		.pos = r->pos,
+		.size = i_size_read(file_inode(r->file)),
+		.lo = r->pos + r->ret,
+		.hi = round_up(r->pos + r->ask, 1 << bits),
+		.concurrent = r->kind->partner == IWT_RACE_WRITEBACK ? r->ops : 0,
+		.unw_lo = lo << bits,
+		.unw_hi = hi << bits,
+	};
+
+	if (r->kind->in_size || !iwt_known_issue(fs, IWT_KI_WB_PAST_EOF, &o)) {
+		KUNIT_FAIL(fs->test,
+			   "round %u: blocks %llu-%llu past EOF (i_size %lld) unwritten, expected hole",
+			   round, lo, hi - 1, o.size);
+		return;
+	}
+	r->past_eof++;
+}
+
+/**
+ * iwt_race_states() - every block's state allowed, delayed ones reserved
+ * @r: the race
+ * @m: the outcome the file holds
+ * @synced: after fsync
+ * @round: for the failure message
+ */
+static void iwt_race_states(struct iwt_race *r, const struct iwt_model *m,
+			    bool synced, unsigned int round)
+{
+	struct iwt_fs *fs = r->fs;
+	struct inode *inode = file_inode(r->file);
+	unsigned int bs = fs->env->geo->block_size;
+	bool suspect = fs->env->mode->path == IWT_IOMAP && fs->env->mode->delalloc;
+	u64 lblk, eof = DIV_ROUND_UP(m->size, bs), delayed = 0;
+	u64 unw_lo = 0, unw_hi = 0;
+	char what[64];
+
+	for (lblk = 0; lblk < IWT_RACE_SPAN; lblk++) {
+		bool data = !!memchr_inv(m->data + lblk * bs, 0, bs);
+		unsigned int allowed = iwt_race_allowed(fs->env, data,
+							iwt_race_faulted(r, lblk),
+							lblk >= eof, synced);
+
+		/* Taken up below as a whole: iomap-writeback-past-short-write. */
+		if (suspect && lblk >= eof &&
+		    iwt_block_state(fs, r->file, lblk) == IWT_UNWRITTEN) {
+			if (!unw_hi)
+				unw_lo = lblk;
+			unw_hi = lblk + 1;
+			continue;
+		}
+
+		snprintf(what, sizeof(what), "round %u, %s, %s%s", round,
+			 synced ? "after fsync" : "before fsync",
+			 lblk >= eof ? "past EOF" : "inside i_size",
+			 data ? ", holding data" : "");
+		delayed += iwt_expect_states(fs, r->file, lblk, lblk + 1,
+					     allowed, what);
+	}
+	if (unw_hi)
+		iwt_race_past_eof(r, unw_lo, unw_hi, round);
+	snprintf(what, sizeof(what), "after round %u %s", round,
+		 synced ? "and fsync" : "(before fsync)");
+	iwt_check_reservations(fs, r->file, what);
+	KUNIT_EXPECT_EQ_MSG(fs->test, (u64)EXT4_I(inode)->i_reserved_data_blocks,
+			    delayed,
+			    "i_reserved_data_blocks vs delayed blocks in [0, %u) %s",
+			    IWT_RACE_SPAN, what);
+}
+
+/**
+ * iwt_race_match() - which outcome the file holds
+ * @r: the race
+ * @round: for the failure message
+ * @when: for the failure message
+ *
+ * Return: the outcome, or NULL (the case failed) when it holds neither.
+ */
+static const struct iwt_model *iwt_race_match(struct iwt_race *r,
+					      unsigned int round,
+					      const char *when)
+{
+	struct iwt_fs *fs = r->fs;
+	const struct iwt_model *m[2] = { &r->want, &r->alt };
+	loff_t size = i_size_read(file_inode(r->file)), rpos = 0, at[2];
+	unsigned int nr = r->kind->serialised ? 2 : 1, k;
+	size_t len = IWT_RACE_SPAN * fs->env->geo->block_size;
+	ssize_t got;
+
+	memset(r->rbuf, 0, len);
+	got = kernel_read(r->file, r->rbuf, len, &rpos);
+	KUNIT_ASSERT_GE_MSG(fs->test, got, 0, "round %u: read back %s", round, when);
+	for (k = 0; k < nr; k++) {
+		at[k] = -1;
+		if (size != m[k]->size || got != min_t(loff_t, size, len))
+			continue;
+		for (at[k] = 0; at[k] < got; at[k]++)
+			if (r->rbuf[at[k]] != m[k]->data[at[k]])
+				break;
+		if (at[k] == got)
+			return m[k];
+	}
+	if (at[0] < 0)
+		KUNIT_FAIL(fs->test,
+			   "round %u %s: i_size %lld (%zd bytes read), expected %lld as after the write and then the %s%s",
+			   round, when, size, got, r->want.size, r->kind->name,
+			   nr > 1 ? "; nor is it what the other order gives" : "");
+	else
+		KUNIT_FAIL(fs->test,
+			   "round %u %s: byte %lld (block %lld) holds %#04x, expected %#04x as after the write and then the %s%s",
+			   round, when, at[0], at[0] / fs->env->geo->block_size,
+			   r->rbuf[at[0]], r->want.data[at[0]], r->kind->name,
+			   nr > 1 ? "; nor is it what the other order gives" : "");
+	return NULL;
+}
+
+#define IWT_RACE_GATE		"gate"
+
+/**
+ * iwt_race_gate() - end the short write's source with a page of another file
+ * @r: the race
+ * @ubuf: the source, as iwt_user_buf() made it
+ *
+ * The gate file's first page holds what the source's last page held, and
+ * is mapped over it: a round locks its folio and drops the mapping's page
+ * table entry, so the write faults there and waits with its iomap (or
+ * ->write_begin()) mapping made, until the partner has run writeback.
+ */
+static void iwt_race_gate(struct iwt_race *r, unsigned long ubuf)
+{
+	struct kunit *test = r->fs->test;
+	unsigned long page = ubuf + r->copy - PAGE_SIZE;
+	loff_t at = r->pos + r->copy - PAGE_SIZE, off = 0;
+	u8 *buf = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	size_t i;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_TRUE(test, PAGE_ALIGNED(page));
+	for (i = 0; i < PAGE_SIZE; i++)
+		buf[i] = iwt_pattern(at + i, 1);
+	r->gate_file = iwt_open(r->fs, IWT_RACE_GATE);
+	KUNIT_ASSERT_EQ(test, kernel_write(r->gate_file, buf, PAGE_SIZE, &off),
+			(ssize_t)PAGE_SIZE);
+	/* Written, so the round's reservations are the other file's alone. */
+	KUNIT_ASSERT_EQ(test, vfs_fsync(r->gate_file, 0), 0);
+	KUNIT_ASSERT_EQ(test, kunit_vm_mmap(test, r->gate_file, page, PAGE_SIZE,
+					    PROT_READ, MAP_SHARED | MAP_FIXED, 0),
+			page);
+}
+
+/**
+ * iwt_race_round() - one round: reset, race, check
+ * @r: the race
+ * @ubuf: the short write's source
+ * @round: its number
+ *
+ * Return: 0 when the write took i_rwsem first, 1 when the partner did (or
+ * it does not take it), -1 when the round failed.
+ */
+static int iwt_race_round(struct iwt_race *r, unsigned long ubuf,
+			  unsigned int round)
+{
+	struct iwt_fs *fs = r->fs;
+	struct kunit *test = fs->test;
+	struct file *file = r->file;
+	struct inode *inode = file_inode(file);
+	unsigned int bs = fs->env->geo->block_size;
+	const struct iwt_model *m;
+	loff_t pos = 0;
+	ssize_t ret;
+
+	KUNIT_ASSERT_EQ(test, vfs_truncate(&file->f_path, 0), 0);
+	KUNIT_EXPECT_EQ_MSG(test, EXT4_I(inode)->i_reserved_data_blocks, 0U,
+			    "round %u: i_reserved_data_blocks once truncated to 0",
+			    round);
+	KUNIT_ASSERT_EQ(test, kernel_write(file, r->want.data, IWT_RACE_HEAD * bs,
+					   &pos), (ssize_t)(IWT_RACE_HEAD * bs));
+	if (r->kind->in_size)
+		KUNIT_ASSERT_EQ(test, vfs_truncate(&file->f_path, r->pos + r->ask), 0);
+
+	if (r->gate_file) {
+		struct address_space *mapping = r->gate_file->f_mapping;
+
+		unmap_mapping_range(mapping, 0, PAGE_SIZE, 0);
+		r->gate = filemap_lock_folio(mapping, 0);
+		KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(r->gate),
+				       "round %u: the source's last page is not cached",
+				       round);
+	}
+	r->err = 0;
+	r->ops = 0;
+	r->bad = 0;
+	WRITE_ONCE(r->writing, true);
+	complete(&r->go);
+	udelay(get_random_u32_below(100));
+	ret = iwt_write(file, ubuf, r->ask, r->pos);
+	r->ret = ret;
+	WRITE_ONCE(r->writing, false);
+	wait_for_completion(&r->done);
+	r->total_ops += r->ops;
+
+	KUNIT_EXPECT_EQ_MSG(test, ret, (ssize_t)r->copy,
+			    "round %u: write of %zu bytes at offset %lld, source ends after %zu",
+			    round, r->ask, r->pos, r->copy);
+	KUNIT_EXPECT_EQ_MSG(test, r->err, 0, "round %u: the %s partner's error",
+			    round, r->kind->name);
+	KUNIT_EXPECT_EQ_MSG(test, r->bad, 0U,
+			    "round %u: bytes a reader saw that the file never holds; first at byte %lld (block %lld): %#04x, expected %#04x",
+			    round, r->bad_at, r->bad_at / bs, r->bad_byte,
+			    r->want.data[r->bad_at]);
+	m = iwt_race_match(r, round, "(in the page cache)");
+	if (!m)
+		return -1;
+	iwt_race_states(r, m, false, round);
+	KUNIT_ASSERT_EQ(test, vfs_fsync(file, 0), 0);
+	iwt_race_states(r, m, true, round);
+	if (r->map)
+		unmap_mapping_range(file->f_mapping, 0, 0, 1);
+	iwt_drop_cache(fs, file);
+	if (m != iwt_race_match(r, round, "(read from disk)"))
+		return -1;
+	iwt_expect_clean(fs);
+	if (READ_ONCE(test->status) == KUNIT_FAILURE)
+		return -1;
+	return m == &r->alt || !r->kind->serialised;
+}
+
+/*
+ * A short write against a partner thread, round after round for race_ms
+ * milliseconds. After each round the file holds what one order of the two
+ * gives, every block's state is one a short write may leave, the delayed
+ * blocks are exactly the reserved ones, and after fsync and a cache drop
+ * the data read from disk is the same. On the iomap path writeback must
+ * make a write's mapping stale at least once.
+ */
+static void iwt_race(struct kunit *test)
+{
+	const struct iwt_race_case *c = test->param_value;
+	struct iwt_fs *fs = iwt_setup(test, &c->env);
+	struct iwt_race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	unsigned long deadline, start = jiffies, ubuf;
+	unsigned int round = 0, order[2] = {}, stale;
+	bool counting = false;
+	int got;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->fs = fs;
+	r->kind = c->kind;
+	r->file = iwt_open(fs, IWT_FILE);
+	iwt_race_outcomes(r);
+	ubuf = iwt_user_buf(test, r->copy, r->pos, 1);
+	if (c->kind->partner == IWT_RACE_WRITEBACK)
+		iwt_race_gate(r, ubuf);
+	if (c->kind->partner == IWT_RACE_MMAP) {
+		r->map = kunit_vm_mmap(test, r->file, 0, r->pos + r->ask,
+				       PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+		KUNIT_ASSERT_NE_MSG(test, r->map, 0, "shared mapping of %zu bytes",
+				    (size_t)(r->pos + r->ask));
+		r->mm = current->mm;
+	}
+	init_completion(&r->go);
+	init_completion(&r->done);
+	r->task = kthread_run(iwt_race_partner, r, "iwt-race-%s", c->kind->name);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(r->task));
+	get_task_struct(r->task);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, iwt_race_stop, r), 0);
+	if (fs->env->mode->path == IWT_IOMAP)
+		counting = iwt_count_revalidations(test, file_inode(r->file));
+
+	deadline = start + msecs_to_jiffies(race_ms);
+	do {
+		got = iwt_race_round(r, ubuf, ++round);
+		if (got >= 0)
+			order[got]++;
+	} while (got >= 0 && time_before(jiffies, deadline));
+	stale = atomic_read(&iwt_revalidated);
+	kunit_release_action(test, iwt_race_stop, r);
+	/* The mapping holds the file: unmap it, or unlink frees nothing. */
+	if (r->map)
+		KUNIT_EXPECT_EQ(test, vm_munmap(r->map, r->pos + r->ask), 0);
+
+	kunit_info(test, "%u rounds in %u ms on %u CPUs; %lu %s operations%s",
+		   round, jiffies_to_msecs(jiffies - start), num_online_cpus(),
+		   r->total_ops, c->kind->name,
+		   c->kind->serialised ? "" : ", concurrent with the write");
+	if (c->kind->serialised)
+		kunit_info(test, "the write took i_rwsem first in %u rounds, the %s in %u",
+			   order[0], c->kind->name, order[1]);
+	if (r->gate_file) {
+		kunit_info(test, "writeback ran while the write waited on its source in %u rounds",
+			   r->gated);
+		if (got >= 0)
+			KUNIT_EXPECT_EQ_MSG(test, r->gated, round,
+					    "rounds whose write waited on its source's last page while writeback ran");
+	}
+	if (counting)
+		kunit_info(test, "iomap mappings found stale during a write and mapped again: %u",
+			   stale);
+	else if (fs->env->mode->path == IWT_IOMAP)
+		kunit_info(test, "no iomap_iter tracepoint: stale mappings not counted");
+	if (r->past_eof)
+		kunit_info(test, "blocks left allocated past EOF (iomap-writeback-past-short-write) in %u checks",
+			   r->past_eof);
+	/*
+	 * Writeback changes the extent-status tree while the write waits on
+	 * its source, with its mapping made: the next folio must find that
+	 * mapping stale, at least once in the run.
+	 */
+	if (got >= 0 && counting && c->kind->partner == IWT_RACE_WRITEBACK)
+		KUNIT_EXPECT_GT_MSG(test, stale, 0U,
+				    "iomap mappings revalidated in %u rounds of writeback racing the write",
+				    round);
+
+	if (r->gate_file) {
+		KUNIT_EXPECT_EQ(test, vm_munmap(ubuf + r->copy - PAGE_SIZE, PAGE_SIZE), 0);
+		iwt_sync_and_forget(fs, r->gate_file, IWT_RACE_GATE);
+	}
+	iwt_sync_and_forget(fs, r->file, IWT_FILE);
+	iwt_expect_baseline(fs, "once the file is gone");
+	iwt_unmount(fs);
+	iwt_check_disk(fs);
+	iwt_finish(fs);
+}
+
+/* --------------------------------------------------------------------
  * The matcher's own test: outcomes that resemble a known issue but
  * differ in one element must not pass for it.
  */
@@ -4161,6 +5068,9 @@ struct iwt_sig_case {
  * i_size at @size, where whole folios would stop at @stop, at a folio of
  * @folio bytes.
  */
+#define IWT_WB_OBS(wb, from, to) { .ret = 41475, .copyable = 41475, \
+	.pos = 8192, .size = 8192 + 41475, .lo = 8192 + 41475, \
+	.hi = 56 * 1024, .concurrent = wb, .unw_lo = from, .unw_hi = to }
 #define IWT_FOLIO_OBS(r, at, folio, sz) \
 	{ .ret = (r), .copyable = SZ_256K, .size = (sz), .fits = SZ_64K + SZ_16K, \
 	  .stop = (at), .stop_folio = (folio) }
@@ -4238,6 +5148,18 @@ static const struct iwt_sig_case iwt_sig_cases[] = {
 	  IWT_FOLIO_OBS(SZ_64K + SZ_4K, SZ_64K, SZ_64K, SZ_64K + SZ_4K), false },
 	{ "enospc-folio/size-past-ret", IWT_KI_ENOSPC_FOLIO, 0, 2, false,
 	  IWT_FOLIO_OBS(SZ_64K, SZ_64K, SZ_64K, SZ_64K + SZ_4K), false },
+	{ "wb-past-eof/raced", IWT_KI_WB_PAST_EOF, 2, 0, false,
+	  IWT_WB_OBS(1, 49 * 1024, 56 * 1024), true },
+	{ "wb-past-eof/no-writeback", IWT_KI_WB_PAST_EOF, 2, 0, false,
+	  IWT_WB_OBS(0, 49 * 1024, 56 * 1024), false },
+	{ "wb-past-eof/buffer_head", IWT_KI_WB_PAST_EOF, 0, 0, false,
+	  IWT_WB_OBS(1, 49 * 1024, 56 * 1024), false },
+	{ "wb-past-eof/nodelalloc", IWT_KI_WB_PAST_EOF, 3, 0, false,
+	  IWT_WB_OBS(1, 49 * 1024, 56 * 1024), false },
+	{ "wb-past-eof/past-the-write", IWT_KI_WB_PAST_EOF, 2, 0, false,
+	  IWT_WB_OBS(1, 49 * 1024, 57 * 1024), false },
+	{ "wb-past-eof/inside-size", IWT_KI_WB_PAST_EOF, 2, 0, false,
+	  IWT_WB_OBS(1, 48 * 1024, 56 * 1024), false },
 };
 
 static void iwt_sig_case_desc(const struct iwt_sig_case *c, char *desc)
@@ -4274,6 +5196,7 @@ static int iwt_suite_init(struct kunit_suite *suite)
 {
 	iwt_init_envs();
 	iwt_init_cases();
+	iwt_init_races();
 	iwt_rd.checked = false;
 	iwt_have_iomap = iwt_probe_iomap();
 #ifdef CONFIG_TRACEPOINTS
@@ -4348,6 +5271,11 @@ static const void *iwt_sweep_selected(IWT_GEN_ARGS)
 	return IWT_GEN_FWD(iwt_next_wanted, iwt_sweep_gen);
 }
 
+static const void *iwt_race_selected(IWT_GEN_ARGS)
+{
+	return IWT_GEN_FWD(iwt_next_wanted, iwt_race_gen);
+}
+
 static struct kunit_case iwt_cases[] = {
 	KUNIT_CASE_PARAM(iwt_known_signatures, iwt_sig_selected),
 	KUNIT_CASE_PARAM(iwt_mkfs_image, iwt_mkfs_selected),
@@ -4357,6 +5285,9 @@ static struct kunit_case iwt_cases[] = {
 	KUNIT_CASE_PARAM(iwt_enospc, iwt_env_selected),
 	/* Minutes per tree: --filter 'speed>slow' leaves the sweeps out. */
 	KUNIT_CASE_PARAM_ATTR(iwt_fail_nth, iwt_sweep_selected,
+			      { .speed = KUNIT_SPEED_SLOW }),
+	/* race_ms each (2 s by default). */
+	KUNIT_CASE_PARAM_ATTR(iwt_race, iwt_race_selected,
 			      { .speed = KUNIT_SPEED_SLOW }),
 	{}
 };
