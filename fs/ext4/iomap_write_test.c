@@ -333,6 +333,7 @@ static size_t iwt_first_folio_room(struct address_space *mapping, loff_t pos,
  * @warnings: console WARNINGs of the case already reported
  * @known: bit mask of &enum iwt_ki the case ran into
  * @scratch: a user page for ioctl and fiemap results
+ * @data_bytes: room the formatter leaves for the cases' files
  */
 struct iwt_fs {
 	struct kunit *test;
@@ -348,6 +349,7 @@ struct iwt_fs {
 	unsigned int warnings;
 	unsigned long known;
 	unsigned long scratch;
+	u64 data_bytes;
 };
 
 /* --------------------------------------------------------------------
@@ -698,7 +700,7 @@ static void iwt_format(struct iwt_fs *fs)
 		.journal = geo->journal,
 		/* As mke2fs makes them; the write path sets inode checksums. */
 		.metadata_csum = true,
-		.fs_bytes = IWT_DATA_BYTES,
+		.fs_bytes = fs->data_bytes,
 	};
 	struct file *bdev = iwt_open_ramdisk(test);
 	int ret;
@@ -908,13 +910,15 @@ static s64 iwt_free_clusters(struct iwt_fs *fs)
 }
 
 /**
- * iwt_setup() - format, mount and take the baseline counters
+ * iwt_setup_sized() - format, mount and take the baseline counters
  * @test: the running case
  * @env: mode and geometry
+ * @data_bytes: room for the case's files
  *
  * Return: the case's filesystem, mounted; unmounted and wiped by actions.
  */
-static struct iwt_fs *iwt_setup(struct kunit *test, const struct iwt_env *env)
+static struct iwt_fs *iwt_setup_sized(struct kunit *test,
+				      const struct iwt_env *env, u64 data_bytes)
 {
 	struct iwt_fs *fs;
 
@@ -926,6 +930,7 @@ static struct iwt_fs *iwt_setup(struct kunit *test, const struct iwt_env *env)
 	fs->test = test;
 	fs->env = env;
 	fs->mounted = env;
+	fs->data_bytes = data_bytes;
 	fs->scratch = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
 				    MAP_ANONYMOUS | MAP_PRIVATE, 0);
 	KUNIT_ASSERT_NE(test, fs->scratch, 0);
@@ -957,6 +962,11 @@ static struct iwt_fs *iwt_setup(struct kunit *test, const struct iwt_env *env)
 			   env->mode->name, fs->env->mode->name);
 	}
 	return fs;
+}
+
+static struct iwt_fs *iwt_setup(struct kunit *test, const struct iwt_env *env)
+{
+	return iwt_setup_sized(test, env, IWT_DATA_BYTES);
 }
 
 /**
@@ -2499,6 +2509,9 @@ static const void *iwt_sweep_gen(IWT_GEN_ARGS)
  *	a copy of nothing (->write_begin() before the fault-in: 7.x) or
  *	never touched (fault-in first: 6.12, iomap); all of its blocks, or
  *	none, are then as described above
+ * @one_extent: the blocks past the copy were allocated by one
+ *	ext4_map_blocks() call (iomap without delalloc), which may end
+ *	before the write's range does: past it they are holes
  */
 struct iwt_expect {
 	loff_t folio;
@@ -2507,6 +2520,7 @@ struct iwt_expect {
 	unsigned int inside;
 	bool kept_past_eof;
 	bool either;
+	bool one_extent;
 };
 
 /*
@@ -2575,6 +2589,7 @@ static void iwt_expectation(const struct iwt_env *env, struct inode *inode,
 		/* The whole mapping was allocated unwritten, and stays so. */
 		e->past_eof = BIT(IWT_UNWRITTEN);
 		e->inside = BIT(IWT_UNWRITTEN);
+		e->one_extent = true;
 	} else {
 		e->past_eof = BIT(e->kept_past_eof ? IWT_DELAYED : IWT_HOLE);
 		e->inside = BIT(IWT_WRITTEN);
@@ -3265,21 +3280,140 @@ static struct file *iwt_then(struct iwt_fs *fs, struct file *file,
 	return file;
 }
 
-/*
- * One short write, checked after the write, after fsync, after the page
- * cache is dropped, and once the file is gone.
+/**
+ * struct iwt_folios - the folios a large-folio case must write through
+ * @first: the size of the folio the write starts in
+ * @last: the size of the folio its copy stops in
+ * @kept: whether that last folio is still cached after the write, or was
+ *	truncated and replaced
+ * @why: the reason, for the failure message
  */
-static void iwt_short_write(struct kunit *test)
+struct iwt_folios {
+	loff_t first;
+	loff_t last;
+	bool kept;
+	const char *why;
+};
+
+/**
+ * iwt_expect_folio() - the page cache holds a folio of @size at @pos
+ * @fs: the case's filesystem
+ * @file: the file
+ * @pos: a byte the folio holds
+ * @size: its size
+ * @what: its role, for the failure message
+ */
+static void iwt_expect_folio(struct iwt_fs *fs, struct file *file, loff_t pos,
+			     loff_t size, const char *what)
 {
-	const struct iwt_case *c = test->param_value;
-	const struct iwt_scenario *sc = c->sc;
-	struct iwt_fs *fs = iwt_setup(test, &c->env);
+	struct folio *folio = filemap_get_folio(file->f_mapping, pos >> PAGE_SHIFT);
+
+	if (IS_ERR(folio)) {
+		KUNIT_FAIL(fs->test,
+			   "no folio cached at offset %lld (%s), expected one of %lld bytes",
+			   pos, what, size);
+		return;
+	}
+	KUNIT_EXPECT_EQ_MSG(fs->test, (loff_t)folio_size(folio), size,
+			    "the folio at offset %lld (%s), at %lld: order %u, expected order %u",
+			    pos, what, folio_pos(folio), folio_order(folio),
+			    ilog2(size >> PAGE_SHIFT));
+	folio_put(folio);
+}
+
+/* Whether the folio holding @pos is one the case poisoned. */
+static bool iwt_poisoned_holds(const struct iwt_poisoned *p,
+			       struct address_space *mapping, loff_t pos)
+{
+	struct folio *folio = filemap_get_folio(mapping, pos >> PAGE_SHIFT);
+	bool found = false;
+	unsigned int i;
+
+	if (IS_ERR(folio))
+		return false;
+	for (i = 0; i < p->nr; i++)
+		found |= folio == p->folio[i];
+	folio_put(folio);
+	return found;
+}
+
+/**
+ * iwt_expect_lf_after() - what became of the large folios a write went
+ *	through
+ * @fs: the case's filesystem
+ * @file: the file
+ * @p: the folios the case poisoned, which the write found in the cache
+ * @pos: write position
+ * @copy: bytes copied
+ * @lf: the folios and what must become of the last one
+ */
+static void iwt_expect_lf_after(struct iwt_fs *fs, struct file *file,
+				const struct iwt_poisoned *p, loff_t pos,
+				size_t copy, const struct iwt_folios *lf)
+{
+	loff_t last = pos + copy - 1;
+	bool kept = iwt_poisoned_holds(p, file->f_mapping, last);
+
+	KUNIT_EXPECT_EQ_MSG(fs->test, kept, lf->kept,
+			    "the %lld-byte folio the short copy stopped in (byte %lld) must %s: %s",
+			    lf->last, last, lf->kept ? "stay cached" :
+			    "be truncated and replaced", lf->why);
+	if (kept)
+		iwt_expect_folio(fs, file, last, lf->last, "the copy stops in it");
+	/* A first folio before the last one took its bytes whole: kept. */
+	if (lf->first != lf->last || kept)
+		iwt_expect_folio(fs, file, pos, lf->first, "the write starts in it");
+}
+
+/**
+ * iwt_expect_one_extent() - past the copy, one allocated extent, then holes
+ * @fs: the case's filesystem
+ * @file: the file
+ * @from: the first block past the copy
+ * @to: the block past the write's range
+ *
+ * iomap without delalloc: ->iomap_begin() allocated the write's range,
+ * unwritten, with one ext4_map_blocks() call; the allocator may give a
+ * shorter extent than asked for (with 1k blocks at most 2048 blocks here),
+ * and the write's later mappings never came, the copy having stopped.
+ *
+ * Return: the block past that extent's end.
+ */
+static u64 iwt_expect_one_extent(struct iwt_fs *fs, struct file *file,
+				 u64 from, u64 to)
+{
+	u64 end = from;
+
+	while (end < to && iwt_block_state(fs, file, end) == IWT_UNWRITTEN)
+		end++;
+	if (from < to)
+		KUNIT_EXPECT_GT_MSG(fs->test, end, from,
+				    "block %llu, first past the copy: expected unwritten (the mapping ->iomap_begin() allocated)",
+				    from);
+	iwt_expect_states(fs, file, end, to, BIT(IWT_HOLE),
+			  "past EOF, past the extent ->iomap_begin() allocated");
+	return end;
+}
+
+/**
+ * iwt_short_write_at() - a short write and every check of its outcome
+ * @fs: the case's filesystem
+ * @sc: the scenario: what the write lands in and what follows it
+ * @pos: write position
+ * @copy: bytes its source holds
+ * @asked: bytes it asks for
+ * @lf: for a large-folio case, the folio sizes it must write through
+ */
+static void iwt_short_write_at(struct iwt_fs *fs, const struct iwt_scenario *sc,
+			       loff_t pos, size_t copy, size_t asked,
+			       const struct iwt_folios *lf)
+{
+	struct kunit *test = fs->test;
 	struct file *file = iwt_open(fs, IWT_FILE);
 	struct inode *inode = file_inode(file);
 	unsigned int bits = inode->i_blkbits, bs = 1U << bits;
-	size_t copy = sc->copy(bs), asked = copy + IWT_EXTRA_BLOCKS * bs;
-	loff_t pos = IWT_POS_BLOCKS * bs + (sc->skew ? sc->skew(bs) : 0);
-	loff_t size = IWT_SIZE_BLOCKS * bs;
+	loff_t size = max_t(loff_t, IWT_SIZE_BLOCKS * bs,
+			    round_up(pos + asked, PAGE_SIZE));
 	loff_t new_size, disk_size, tail_end;
 	struct iwt_poisoned *poisoned;
 	struct iwt_expect e;
@@ -3287,13 +3421,18 @@ static void iwt_short_write(struct kunit *test)
 	ssize_t ret, want;
 	u64 copied_end, delayed;
 
-	if (sc->limit == IWT_MAXBYTES)
-		pos = fs->sb->s_maxbytes - copy;
 	iwt_prepare(fs, file, sc, size);
 	if (sc->kind == IWT_APPEND)
 		size = 0;
 	poisoned = iwt_poison_cache(fs, file, pos,
 				    min_t(loff_t, pos + asked, fs->sb->s_maxbytes));
+	/* The folios the write is about to go through are this large. */
+	if (lf) {
+		iwt_expect_folio(fs, file, pos, lf->first,
+				 "the write starts in it, before the write");
+		iwt_expect_folio(fs, file, pos + copy - 1, lf->last,
+				 "the copy stops in it, before the write");
+	}
 	if (sc->limit == IWT_RLIMIT_FSIZE) {
 		ubuf = iwt_user_buf(test, asked, pos, 1);
 		ret = iwt_limited_write(file, ubuf, asked, pos, pos + copy);
@@ -3308,6 +3447,8 @@ static void iwt_short_write(struct kunit *test)
 	KUNIT_ASSERT_EQ_MSG(test, ret, want,
 			    "write of %zu bytes at offset %lld, source ends after %zu",
 			    asked, pos, copy);
+	if (lf)
+		iwt_expect_lf_after(fs, file, poisoned, pos, copy, lf);
 	iwt_poison_release(fs, file, poisoned, copy ? pos : -1);
 	new_size = max_t(loff_t, size, copy ? pos + copy : 0);
 	if (i_size_read(inode) != new_size) {
@@ -3354,6 +3495,9 @@ static void iwt_short_write(struct kunit *test)
 	iwt_expect_states(fs, file, pos >> bits, copied_end, BIT(IWT_WRITTEN),
 			  "holding copied bytes, after fsync");
 	if (sc->kind == IWT_APPEND) {
+		if (e.one_extent)
+			e.stale_end = iwt_expect_one_extent(fs, file, copied_end,
+							    e.stale_end);
 		delayed = iwt_expect_states(fs, file, copied_end, e.stale_end,
 					    e.past_eof, "past EOF, after fsync");
 		/* All of the untouched folio's blocks, or none. */
@@ -3362,12 +3506,12 @@ static void iwt_short_write(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, delayed,
 				    e.kept_past_eof ? e.stale_end - copied_end : 0,
 				    "delayed blocks kept past EOF after fsync (%s path)",
-				    iwt_path_name(&c->env));
+				    iwt_path_name(fs->mounted));
 		KUNIT_EXPECT_EQ_MSG(test, EXT4_I(inode)->i_reserved_data_blocks,
 				    iwt_kept_clusters(fs, &e, copy ? copied_end : 0,
 						      copied_end),
 				    "i_reserved_data_blocks kept past EOF after fsync (%s path)",
-				    iwt_path_name(&c->env));
+				    iwt_path_name(fs->mounted));
 	} else {
 		KUNIT_EXPECT_EQ_MSG(test, EXT4_I(inode)->i_reserved_data_blocks, 0U,
 				    "i_reserved_data_blocks after fsync, inside i_size");
@@ -3407,6 +3551,208 @@ forget:
 	iwt_finish(fs);
 }
 
+/*
+ * One short write, checked after the write, after fsync, after the page
+ * cache is dropped, and once the file is gone.
+ */
+static void iwt_short_write(struct kunit *test)
+{
+	const struct iwt_case *c = test->param_value;
+	const struct iwt_scenario *sc = c->sc;
+	struct iwt_fs *fs = iwt_setup(test, &c->env);
+	unsigned int bs = c->env.geo->block_size;
+	size_t copy = sc->copy(bs);
+	loff_t pos = IWT_POS_BLOCKS * bs + (sc->skew ? sc->skew(bs) : 0);
+
+	if (sc->limit == IWT_MAXBYTES)
+		pos = fs->sb->s_maxbytes - copy;
+	iwt_short_write_at(fs, sc, pos, copy, copy + IWT_EXTRA_BLOCKS * bs, NULL);
+}
+
+/* --------------------------------------------------------------------
+ * Large folios (x86_64 with THP): short copies that stop before, at and
+ * inside the end of a 16k, a 64k and the largest folio the mapping
+ * allows, and writes that start in a folio of one order and stop in one
+ * of another, with blocks of 1k, 2k and 4k inside them. Each case
+ * asserts the folio sizes it wrote through; the semantics are those of
+ * iwt_expectation(), with the folio that took the short copy as large as
+ * it is: neither path splits it. buffer_head rejects a short copy into a
+ * large folio that is not uptodate and copies again what the source
+ * holds, keeping per-block state in its buffer heads; iomap keeps the
+ * copied blocks in its per-folio block state (struct iomap_folio_state).
+ */
+
+#define IWT_NO_LARGE_FOLIOS \
+	"no large folios: the page cache gives ext4 files order-0 folios only (UML, or no CONFIG_TRANSPARENT_HUGEPAGE)"
+
+/* Room for a write through the largest folio (2M on x86_64), and more. */
+#define IWT_LF_DATA_BYTES	(8ULL << 20)
+
+/**
+ * enum iwt_lf_stop - where in its last folio the copy stops
+ * @IWT_LF_BEFORE_END: 100 bytes into the folio's last block but one
+ * @IWT_LF_AT_END: at the end of the folio
+ * @IWT_LF_INSIDE: 3 bytes past its middle
+ */
+enum iwt_lf_stop {
+	IWT_LF_BEFORE_END,
+	IWT_LF_AT_END,
+	IWT_LF_INSIDE,
+};
+
+/**
+ * struct iwt_lf_scenario - a short write through large folios
+ * @sc: what the write lands in (append, or a hole inside i_size)
+ * @last: the size of the folio the copy stops in, which starts at that
+ *	same offset; 0 for the largest the mapping allows
+ * @first: the size of a folio just before it, where the write starts;
+ *	0 when it starts in the last one
+ * @stop: where the copy stops
+ */
+struct iwt_lf_scenario {
+	struct iwt_scenario sc;
+	loff_t last;
+	loff_t first;
+	enum iwt_lf_stop stop;
+};
+
+#define IWT_LF(n, k, l, f, st) \
+	{ .sc = { .name = (n), .kind = (k) }, .last = (l), .first = (f), .stop = (st) }
+
+static const struct iwt_lf_scenario iwt_lf_scenarios[] = {
+	IWT_LF("16k/append/before-end", IWT_APPEND, SZ_16K, 0, IWT_LF_BEFORE_END),
+	IWT_LF("16k/append/at-end", IWT_APPEND, SZ_16K, 0, IWT_LF_AT_END),
+	IWT_LF("16k/append/inside", IWT_APPEND, SZ_16K, 0, IWT_LF_INSIDE),
+	IWT_LF("64k/append/before-end", IWT_APPEND, SZ_64K, 0, IWT_LF_BEFORE_END),
+	IWT_LF("64k/append/at-end", IWT_APPEND, SZ_64K, 0, IWT_LF_AT_END),
+	IWT_LF("64k/append/inside", IWT_APPEND, SZ_64K, 0, IWT_LF_INSIDE),
+	IWT_LF("64k/hole/inside", IWT_HOLE_IN_SIZE, SZ_64K, 0, IWT_LF_INSIDE),
+	IWT_LF("largest/append/inside", IWT_APPEND, 0, 0, IWT_LF_INSIDE),
+	IWT_LF("16k-then-64k/append/inside", IWT_APPEND, SZ_64K, SZ_16K,
+	       IWT_LF_INSIDE),
+	IWT_LF("16k-then-64k/hole/before-end", IWT_HOLE_IN_SIZE, SZ_64K, SZ_16K,
+	       IWT_LF_BEFORE_END),
+};
+
+/**
+ * struct iwt_lf_case - a large-folio case's parameter
+ * @lf: the scenario
+ * @env: mode and geometry
+ */
+struct iwt_lf_case {
+	const struct iwt_lf_scenario *lf;
+	struct iwt_env env;
+};
+
+/* The geometries: blocks of 1k, 2k and 4k, no bigalloc. */
+static const unsigned int iwt_lf_geos[] = { 0, 1, 2 };
+
+static struct iwt_lf_case iwt_lf_params[ARRAY_SIZE(iwt_lf_scenarios) *
+					ARRAY_SIZE(iwt_lf_geos) *
+					ARRAY_SIZE(iwt_modes)];
+
+static void iwt_init_lf_cases(void)
+{
+	unsigned int m, g, s, i = 0;
+
+	for (m = 0; m < ARRAY_SIZE(iwt_modes); m++)
+		for (g = 0; g < ARRAY_SIZE(iwt_lf_geos); g++)
+			for (s = 0; s < ARRAY_SIZE(iwt_lf_scenarios); s++) {
+				iwt_lf_params[i].lf = &iwt_lf_scenarios[s];
+				iwt_lf_params[i].env.mode = &iwt_modes[m];
+				iwt_lf_params[i++].env.geo =
+					&iwt_geometries[iwt_lf_geos[g]];
+			}
+}
+
+static const void *iwt_lf_gen(IWT_GEN_ARGS)
+{
+	const struct iwt_lf_case *c = prev ?
+		(const struct iwt_lf_case *)prev + 1 : iwt_lf_params;
+
+	if (c >= iwt_lf_params + ARRAY_SIZE(iwt_lf_params))
+		return NULL;
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s/%s/%s", c->env.mode->name,
+		 c->env.geo->name, c->lf->sc.name);
+	return c;
+}
+
+/*
+ * A short write through large folios. The last folio starts at an offset
+ * of its own size (the page cache aligns a folio to its size), the first,
+ * when there is one, just before it; the write asks for the rest of the
+ * last folio and a few blocks more, so the page cache may make it whole.
+ */
+static void iwt_large_folio(struct kunit *test)
+{
+	const struct iwt_lf_case *c = test->param_value;
+	const struct iwt_lf_scenario *lf = c->lf;
+	unsigned int bs = c->env.geo->block_size;
+	struct iwt_folios want;
+	struct iwt_fs *fs;
+	struct file *probe;
+	loff_t max, last, pos, stop;
+
+	if (!MAX_PAGECACHE_ORDER)
+		kunit_skip(test, "%s", IWT_NO_LARGE_FOLIOS);
+	fs = iwt_setup_sized(test, &c->env, IWT_LF_DATA_BYTES);
+	/* Each inode's largest order is ext4's choice for that file. */
+	probe = iwt_open(fs, "probe");
+	max = iwt_max_folio_size(probe->f_mapping);
+	/* An open file would keep the superblock, and the ramdisk, at unmount. */
+	kunit_release_action(test, iwt_close_action, probe);
+	if (max == PAGE_SIZE)
+		kunit_skip(test, "%s", IWT_NO_LARGE_FOLIOS);
+	last = lf->last ?: max;
+	KUNIT_ASSERT_LE_MSG(test, last, max,
+			    "the mapping's largest folio (%lld bytes) is smaller than the case needs",
+			    max);
+	pos = last - lf->first;
+	switch (lf->stop) {
+	case IWT_LF_BEFORE_END:
+		stop = 2 * last - 2 * bs + 100;
+		break;
+	case IWT_LF_AT_END:
+		stop = 2 * last;
+		break;
+	default:
+		stop = last + last / 2 + 3;
+		break;
+	}
+	want.first = lf->first ?: last;
+	want.last = last;
+	/*
+	 * A short copy into a folio that is not uptodate is rejected. Past
+	 * i_size the rejecting path truncates that folio away on buffer_head
+	 * without delalloc (ext4_write_end(): ext4_truncate_failed_write())
+	 * and on iomap (iomap_write_failed()), and the retry writes through
+	 * new folios sized from what it copies; buffer_head with delalloc
+	 * copies again into the same folio.
+	 */
+	want.kept = true;
+	if (lf->stop == IWT_LF_AT_END)
+		want.why = "the copy filled it";
+	else if (lf->sc.kind != IWT_APPEND)
+		want.why = "inside i_size nothing truncates it";
+	else if (fs->env->mode->path == IWT_BH && fs->env->mode->delalloc)
+		want.why = "ext4_da_write_end() keeps it, and the retry copies into it";
+	else
+		want.kept = false;
+	if (!want.kept)
+		want.why = fs->env->mode->path == IWT_BH ?
+			   "ext4_truncate_failed_write() truncates the page cache to i_size" :
+			   "iomap_write_failed() truncates the page cache from i_size";
+	kunit_info(test, "write at %lld, copy stops at %lld: folios of %lld and %lld bytes",
+		   pos, stop, want.first, want.last);
+	iwt_short_write_at(fs, &lf->sc, pos, stop - pos,
+			   2 * last - pos + IWT_EXTRA_BLOCKS * bs, &want);
+}
+
+static size_t iwt_cluster_size(struct iwt_fs *fs)
+{
+	return fs->env->geo->block_size * fs->env->geo->cluster_ratio;
+}
+
 /**
  * iwt_fill() - take all but %IWT_ENOSPC_ROOM clusters that writes may use
  * @fs: the case's filesystem
@@ -3417,7 +3763,7 @@ static struct file *iwt_fill(struct iwt_fs *fs)
 {
 	struct kunit *test = fs->test;
 	struct file *filler = iwt_open(fs, "filler");
-	size_t csize = fs->env->geo->block_size * fs->env->geo->cluster_ratio;
+	size_t csize = iwt_cluster_size(fs);
 	s64 fill = iwt_free_clusters(fs) -
 		   atomic64_read(&iwt_sbi(fs)->s_resv_clusters) - IWT_ENOSPC_ROOM;
 
@@ -3425,6 +3771,23 @@ static struct file *iwt_fill(struct iwt_fs *fs)
 	KUNIT_ASSERT_EQ_MSG(test, vfs_fallocate(filler, 0, 0, fill * csize), 0,
 			    "fallocate of %lld clusters", fill);
 	return filler;
+}
+
+/**
+ * iwt_room() - bytes @free clusters hold for a write at @pos
+ * @fs: the case's filesystem
+ * @pos: write position
+ * @free: clusters free
+ *
+ * The write starts inside its first cluster: that one holds less.
+ *
+ * Return: the bytes.
+ */
+static s64 iwt_room(struct iwt_fs *fs, loff_t pos, s64 free)
+{
+	size_t csize = iwt_cluster_size(fs);
+
+	return free * csize - (pos & (csize - 1));
 }
 
 /**
@@ -3444,7 +3807,7 @@ static struct file *iwt_fill(struct iwt_fs *fs)
 static bool iwt_enospc_known(struct iwt_fs *fs, struct file *file, loff_t pos,
 			     loff_t old_size, size_t asked, s64 free, ssize_t ret)
 {
-	size_t csize = fs->env->geo->block_size * fs->env->geo->cluster_ratio;
+	size_t csize = iwt_cluster_size(fs);
 	struct iwt_obs o = {
 		.ret = ret,
 		.copyable = asked,
@@ -3453,8 +3816,7 @@ static bool iwt_enospc_known(struct iwt_fs *fs, struct file *file, loff_t pos,
 		.size = i_size_read(file_inode(file)),
 		.free = free,
 		.asked = DIV_ROUND_UP(asked, csize),
-		/* The write starts inside its first cluster: that one holds less. */
-		.fits = free * csize - (pos & (csize - 1)),
+		.fits = iwt_room(fs, pos, free),
 	};
 
 	if (fs->env->mode->path == IWT_IOMAP)
@@ -3476,7 +3838,7 @@ static void iwt_enospc(struct kunit *test)
 	struct iwt_fs *fs = iwt_setup(test, test->param_value);
 	struct file *filler = iwt_fill(fs);
 	struct file *file = iwt_open(fs, IWT_FILE);
-	size_t csize = fs->env->geo->block_size * fs->env->geo->cluster_ratio;
+	size_t csize = iwt_cluster_size(fs);
 	size_t asked = IWT_ENOSPC_ASK * csize;
 	s64 free = iwt_free_clusters(fs) - atomic64_read(&iwt_sbi(fs)->s_resv_clusters);
 	ssize_t ret;
@@ -3871,9 +4233,8 @@ static void iwt_sweep_expect_whole(struct iwt_fs *fs, struct file *file,
 				   const struct iwt_scenario *sc,
 				   const struct iwt_obs *o, s64 free)
 {
-	size_t csize = fs->env->geo->block_size * fs->env->geo->cluster_ratio;
-	/* The write starts inside its first cluster: that one holds less. */
-	s64 room = free * csize - (o->pos & (csize - 1));
+	size_t csize = iwt_cluster_size(fs);
+	s64 room = iwt_room(fs, o->pos, free);
 	ssize_t want = sc->limit == IWT_NOSPACE ?
 		       (ssize_t)min_t(s64, o->copyable, room) : o->copyable;
 
@@ -5197,6 +5558,7 @@ static int iwt_suite_init(struct kunit_suite *suite)
 	iwt_init_envs();
 	iwt_init_cases();
 	iwt_init_races();
+	iwt_init_lf_cases();
 	iwt_rd.checked = false;
 	iwt_have_iomap = iwt_probe_iomap();
 #ifdef CONFIG_TRACEPOINTS
@@ -5271,6 +5633,11 @@ static const void *iwt_sweep_selected(IWT_GEN_ARGS)
 	return IWT_GEN_FWD(iwt_next_wanted, iwt_sweep_gen);
 }
 
+static const void *iwt_lf_selected(IWT_GEN_ARGS)
+{
+	return IWT_GEN_FWD(iwt_next_wanted, iwt_lf_gen);
+}
+
 static const void *iwt_race_selected(IWT_GEN_ARGS)
 {
 	return IWT_GEN_FWD(iwt_next_wanted, iwt_race_gen);
@@ -5282,6 +5649,7 @@ static struct kunit_case iwt_cases[] = {
 	KUNIT_CASE_PARAM(iwt_poison_reaches_write, iwt_small_block_selected),
 	KUNIT_CASE_PARAM(iwt_fixture_roundtrip, iwt_env_selected),
 	KUNIT_CASE_PARAM(iwt_short_write, iwt_case_selected),
+	KUNIT_CASE_PARAM(iwt_large_folio, iwt_lf_selected),
 	KUNIT_CASE_PARAM(iwt_enospc, iwt_env_selected),
 	/* Minutes per tree: --filter 'speed>slow' leaves the sweeps out. */
 	KUNIT_CASE_PARAM_ATTR(iwt_fail_nth, iwt_sweep_selected,
