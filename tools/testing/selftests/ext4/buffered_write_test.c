@@ -1909,6 +1909,19 @@ static void drop_guessed_frames(struct fault_trace *ft)
 }
 
 /*
+ * Whether @s starts with a symbol and its "+0xoffset/0xsize", as a call
+ * trace prints a frame.
+ */
+static bool is_frame(const char *s)
+{
+	size_t sym = strcspn(s, "+ \t");
+
+	return sym && !strncmp(s + sym, "+0x", 3) &&
+	       strchr(s + sym, '/') &&
+	       !strncmp(strchr(s + sym, '/'), "/0x", 3);
+}
+
+/*
  * Read the /dev/kmsg records from @kfd on: count the injected faults and
  * keep the attribute name and the call trace (function names, offsets
  * stripped) of the last one.
@@ -1949,14 +1962,25 @@ static void read_fault_trace(int kfd, struct fault_trace *ft)
 			in_trace = true;
 			continue;
 		}
-		fn = strstr(msg, "] ");
-		if (!in_trace || !strstr(msg, "[<") || !fn ||
-		    ft->n >= MAX_FRAMES)
+		if (!in_trace || ft->n >= MAX_FRAMES)
 			continue;
-		fn += 2;
+		/*
+		 * UML prints a frame as "[<address>] ? sym+0x1/0x2", x86_64
+		 * as " ? sym+0x1/0x2"; markers such as "<TASK>" and register
+		 * lines have no "+0x../0x.." and are passed over.
+		 */
+		fn = msg + strspn(msg, " \t");
+		if (!strncmp(fn, "[<", 2)) {
+			fn = strstr(fn, "] ");
+			if (!fn)
+				continue;
+			fn += 2;
+		}
 		guess = !strncmp(fn, "? ", 2);
 		if (guess)
 			fn += 2;
+		if (!is_frame(fn))
+			continue;
 		/* a function's own address on the stack, not a return one */
 		if (strstr(fn, "+0x0/"))
 			continue;
