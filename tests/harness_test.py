@@ -229,9 +229,9 @@ def running(pid):
 
 
 def ctrl_c(tmp):
-	"""Ctrl-C in make selftest stops UML: uml-selftest runs UML under
+	"""Ctrl-C in make selftest stops UML: vm-selftest runs UML under
 	timeout, in a process group of its own that the terminal's SIGINT
-	does not reach; uml-selftest must stop it. A stand-in for the UML
+	does not reach; vm-selftest must stop it. A stand-in for the UML
 	binary records its pid and a child's, and waits."""
 	src = subprocess.run([IWT, 'tree'], stdout=subprocess.PIPE, text=True,
 			     env=dict(os.environ, OFFLINE='1')).stdout.strip()
@@ -245,7 +245,7 @@ def ctrl_c(tmp):
 		f.write(f'#!/bin/sh\necho $$ > {d}/uml.pid\n'
 			f'sleep 300 & echo $! > {d}/child.pid\nsleep 300\n')
 	os.chmod(fake, 0o755)
-	p = subprocess.Popen(['sh', os.path.join(REPO, 'scripts', 'uml-selftest'),
+	p = subprocess.Popen(['sh', os.path.join(REPO, 'scripts', 'vm-selftest'),
 			      fake, src, os.path.join(d, 'out')],
 			     env=dict(os.environ, TMPDIR=os.path.join(d, 'tmp'),
 				      SELFTEST_DIR=os.path.join(
@@ -305,6 +305,37 @@ def lists():
 	for path in ('default-x86_64', 'iomap-x86_64'):
 		check(os.path.exists(m.expected_path(path, 'kunit')),
 		      f'tests/expected/{path}.kunit exists (make check runs it)')
+	maybe_list(m)
+
+
+def maybe_list(m):
+	"""A debug kernel's list of listed cases that may pass: only those
+	cases, only with their listed ids, and a line that names no listed
+	case is a difference."""
+	listed = {'iwt_fail_nth/delalloc/1k/append/full': 'convert-loss',
+		  'iwt_fail_nth/delalloc/4k/hole/full': 'convert-loss',
+		  'iwt_short_write/delalloc/1k': 'efault-extends-size'}
+	run = {c: ('PASS', '') for c in listed}
+	old = m.EXPECTED_DIR
+	with tempfile.TemporaryDirectory() as d:
+		m.EXPECTED_DIR = d
+		with open(os.path.join(d, 'x.kunit'), 'w') as f:
+			f.write(''.join(f'{c} {i}\n' for c, i in listed.items()))
+		with open(os.path.join(d, 'x-debug.kunit'), 'w') as f:
+			f.write('# the reason\niwt_fail_nth/delalloc/* convert-loss\n'
+				'iwt_short_write/* convert-loss\n')
+		with contextlib.redirect_stdout(io.StringIO()) as out:
+			plain = m.report('kunit', 'x', run)[0]
+			debug, met = m.report('kunit', 'x', run, debug=True)
+		m.EXPECTED_DIR = old
+	text = out.getvalue()
+	check(plain == 3, 'without DEBUG=1 a listed case that passed is a '
+	      'difference', text)
+	check(debug == 2 and met == {'convert-loss not met': 2} and
+	      '- iwt_short_write/delalloc/1k efault-extends-size' in text and
+	      '? iwt_short_write/* convert-loss' in text,
+	      'the debug list excuses only its cases with their ids; a line '
+	      'that matches none is a difference', text)
 
 
 def main():
