@@ -66,7 +66,7 @@ static void fsync_fail_nth(struct scratch *s, struct result *r)
 		fail(r, "mmap: %s", strerror(errno));
 		goto out;
 	}
-	for (sw.n = 1; sw.n < SWEEP_LIMIT && r->code != KSFT_FAIL; sw.n++) {
+	while (sweep_next(&sw, r)) {
 		fd = scratch_open(s, "file", O_CREAT | O_TRUNC);
 		if (fd < 0 || pwrite(fd, u.p, LEN, 0) != LEN) {
 			fail(r, "n=%d: write: %s", sw.n, strerror(errno));
@@ -96,8 +96,6 @@ static void fsync_fail_nth(struct scratch *s, struct result *r)
 			fail(r, "fail-nth=%d: fsync(): expected 0, ENOMEM or EIO, seen %s",
 			     sw.n, strerror(err));
 		close(fd);
-		if (!sw.fired)
-			break;
 	}
 	ubuf_free(&u);
 out:

@@ -37,7 +37,7 @@ static void append_fail_nth(struct scratch *s, struct result *r)
 	}
 	if (pwrite(fd, u.p, OLD, 0) != OLD || fsync(fd))
 		fail(r, "preparing the file: %s", strerror(errno));
-	for (sw.n = 1; sw.n < SWEEP_LIMIT && r->code != KSFT_FAIL; sw.n++) {
+	while (sweep_next(&sw, r)) {
 		if (ftruncate(fd, OLD)) {
 			fail(r, "n=%d: ftruncate: %s", sw.n, strerror(errno));
 			break;
@@ -58,8 +58,6 @@ static void append_fail_nth(struct scratch *s, struct result *r)
 			     "fail-nth=%d: pwrite(%ld bytes at %ld): expected %ld with st_size %ld, or an error with st_size %ld; seen %ld/%s with st_size %lld",
 			     sw.n, LEN, OLD, LEN, OLD + LEN, OLD, ret,
 			     err_name(ret, err), (long long)st.st_size);
-		if (!sw.fired)
-			break;
 	}
 	ubuf_free(&u);
 out:

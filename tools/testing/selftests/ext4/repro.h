@@ -1022,9 +1022,10 @@ static inline bool trace_shows(const char *log, const char *callee,
  * injected fault's call trace.
  */
 #define SWEEP_LIMIT	2000
+#define SWEEP_PASSES	2
 
 struct sweep {
-	int nth_fd, kmsg_fd, n, injected;
+	int nth_fd, kmsg_fd, n, injected, pass, steps;
 	bool fired;
 	char log[32768];
 };
@@ -1033,6 +1034,9 @@ static inline int sweep_begin(struct sweep *sw, struct result *r)
 {
 	sw->n = 0;
 	sw->injected = 0;
+	sw->pass = 0;
+	sw->steps = 0;
+	sw->fired = false;
 	sw->nth_fd = fault_setup(r);
 	if (sw->nth_fd < 0)
 		return -1;
@@ -1057,6 +1061,27 @@ static inline void sweep_disarm(struct sweep *sw)
 	sw->fired = fail_nth_disarm(sw->nth_fd);
 	sw->injected += sw->fired;
 	kmsg_read(sw->kmsg_fd, sw->log, sizeof(sw->log));
+}
+
+/*
+ * The next step of a sweep: true with sw->n set, false when it is over
+ * (@r failed, the last pass reached no n-th point, or SWEEP_LIMIT).
+ * Which point is the n-th moves now and then (a kmalloc() that refills
+ * its slab adds a fail_page_alloc point), so a point skipped in one pass
+ * is reached in another: SWEEP_PASSES passes from n = 1, each ending at
+ * the first n that is not reached.
+ */
+static inline bool sweep_next(struct sweep *sw, struct result *r)
+{
+	if (r->code == KSFT_FAIL)
+		return false;
+	if (sw->n && !sw->fired) {
+		if (++sw->pass == SWEEP_PASSES)
+			return false;
+		sw->n = 0;
+	}
+	sw->steps++;
+	return ++sw->n < SWEEP_LIMIT;
 }
 
 /* Ends the sweep; fails @r if it injected nothing or did not converge. */
