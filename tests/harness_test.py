@@ -183,13 +183,7 @@ def environment(tmp):
 def ktap(tmp):
 	"""make check's KTAP result parses with the kernel's kunit_parser."""
 	sys.path.insert(0, os.path.dirname(IWT))
-	import importlib.machinery
-	import importlib.util
-	loader = importlib.machinery.SourceFileLoader('ext4_iwt', IWT)
-	spec = importlib.util.spec_from_loader('ext4_iwt', loader)
-	mod = importlib.util.module_from_spec(spec)
-	loader.exec_module(mod)
-	t = mod.Tally()
+	t = load_iwt().Tally()
 	with contextlib.redirect_stdout(io.StringIO()):
 		t.step('a step', lambda: (print('ok - first'),
 					  print('not ok - second'), (1, 1, 0))[-1])
@@ -217,6 +211,17 @@ def ktap(tmp):
 	r = iwt('check', '--kdir', os.path.join(tmp, 'nonexistent'))
 	check(r.returncode == 2, 'make check on a missing KDIR exits 2 '
 	      '(harness error), not 1', f'exit {r.returncode}: {r.stdout}')
+
+
+def load_iwt():
+	"""scripts/ext4-iwt as a module."""
+	import importlib.machinery
+	import importlib.util
+	loader = importlib.machinery.SourceFileLoader('ext4_iwt', IWT)
+	spec = importlib.util.spec_from_loader('ext4_iwt', loader)
+	mod = importlib.util.module_from_spec(spec)
+	loader.exec_module(mod)
+	return mod
 
 
 def running(pid):
@@ -281,12 +286,7 @@ def lists():
 	"""The expected list a run compares with: the tree's on UML, the
 	tree's for the architecture elsewhere; EXPECTED= names either."""
 	import argparse
-	import importlib.machinery
-	import importlib.util
-	loader = importlib.machinery.SourceFileLoader('ext4_iwt', IWT)
-	spec = importlib.util.spec_from_loader('ext4_iwt', loader)
-	m = importlib.util.module_from_spec(spec)
-	loader.exec_module(m)
+	m = load_iwt()
 
 	def name(tree, arch, expected=None):
 		a = argparse.Namespace(tree=tree, arch=arch, expected=expected,
@@ -306,6 +306,37 @@ def lists():
 		check(os.path.exists(m.expected_path(path, 'kunit')),
 		      f'tests/expected/{path}.kunit exists (make check runs it)')
 	maybe_list(m)
+	case_logs(m)
+
+
+def case_logs(m):
+	"""What a step prints of a case that ended otherwise than it must:
+	KUnit's lines for that case and the failed expectation's message, not
+	the kernel's messages nor another case's lines."""
+	text = '\n'.join([
+		'KTAP version 1', '1..1', '    KTAP version 1',
+		'    # Subtest: iwt_fail_nth', '    1..2',
+		'    # iwt_fail_nth: pass 1: 3 injection points exercised',
+		'        ok 1 delalloc/1k/append/full',
+		'FAULT_INJECTION: forcing a failure.',
+		'    # iwt_fail_nth: pass 1: 5 injection points exercised',
+		'    # iwt_fail_nth: EXPECTATION FAILED at fs/ext4/x.c:1',
+		'    Expected a == b, but',
+		'fail-nth=4: i_size 0 after a write returning 12 at 8, expected 20',
+		'EXT4-fs (ram0): Delayed block allocation failed',
+		'    # iwt_fail_nth: pass 2: 5 injection points exercised',
+		'        not ok 2 delalloc/4k/append/full',
+		'    not ok 1 iwt_fail_nth'])
+	got = m.case_log(text, 'iwt_fail_nth/delalloc/4k/append/full')
+	want = ['# iwt_fail_nth: pass 1: 5 injection points exercised',
+		'# iwt_fail_nth: EXPECTATION FAILED at fs/ext4/x.c:1',
+		'Expected a == b, but',
+		'fail-nth=4: i_size 0 after a write returning 12 at 8, expected 20',
+		'# iwt_fail_nth: pass 2: 5 injection points exercised']
+	check(got == want and
+	      m.case_log(text, 'iwt_fail_nth/delalloc/2k/append/full') == [],
+	      'a failed case\'s log: its KUnit lines and the expectation\'s '
+	      'message, without kernel messages or other cases', str(got))
 
 
 def maybe_list(m):
