@@ -870,6 +870,21 @@ out:
 		close(fd);
 }
 
+/*
+ * Switch off the rate limit of ext4's messages for the scratch device
+ * (/sys/fs/ext4/<dev>/msg_ratelimit_interval_ms), so that a signature
+ * naming one finds it in every step; -1 if ext4 has no such file.
+ */
+static inline int scratch_msg_unlimited(struct scratch *s)
+{
+	char path[256];
+	const char *dev = strrchr(s->dev, '/');
+
+	snprintf(path, sizeof(path), "/sys/fs/ext4/%s/msg_ratelimit_interval_ms",
+		 dev ? dev + 1 : s->dev);
+	return write_file(path, "0");
+}
+
 /* ---- fail-nth fault injection ---- */
 
 /*
