@@ -4268,6 +4268,29 @@ static void iwt_sweep_expect_whole(struct iwt_fs *fs, struct file *file,
 }
 
 /**
+ * iwt_expect_copied() - a sweep step's write left what it returned in
+ *	the page cache
+ * @fs: the case's filesystem
+ * @file: the file written
+ * @pos: where the write started
+ * @ret: what it returned (> 0)
+ *
+ * Read before fsync, while the folios are dirty and the only copy cannot
+ * be reclaimed: after a failed fsync the kernel may have discarded the
+ * data, and a clean folio holding it may go at any time. The n-th
+ * injection point still armed for the fsync is not counted by the read.
+ */
+static void iwt_expect_copied(struct iwt_fs *fs, struct file *file, loff_t pos,
+			      ssize_t ret)
+{
+	unsigned int left = iwt_fail_nth_left();
+
+	iwt_set_fail_nth(0);
+	iwt_expect_data(fs, file, pos, ret, 1, "(fail-nth sweep, before fsync)");
+	iwt_set_fail_nth(left);
+}
+
+/**
  * iwt_sweep_write() - one write and fsync with the n-th injection point
  *	failing, and every check that does not need the fault's call trace
  * @fs: the case's filesystem
@@ -4308,6 +4331,8 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 	/* From the folios the write went through: look them up before writeback. */
 	kept = iwt_sweep_kept(fs, file, sc, pos, copy, asked);
 	room = iwt_first_folio_room(file->f_mapping, pos, asked);
+	if (ret > 0)
+		iwt_expect_copied(fs, file, pos, ret);
 	err = vfs_fsync(file, 0);
 	done = iwt_fail_nth_left() != 0;
 	iwt_set_fail_nth(0);
@@ -4335,12 +4360,9 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 		KUNIT_EXPECT_EQ_MSG(test, vfs_fsync(file, 0), 0,
 				    "fail-nth=%u: fsync after a failed fsync (%d)", n, err);
 	end = ret > 0 ? pos + ret : 0;
-	if (ret > 0) {
-		iwt_expect_data(fs, file, pos, ret, 1, "(fail-nth sweep)");
-		/* What fsync reported done must also be on disk. */
-		if (!err)
-			iwt_expect_synced(fs, file, o);
-	}
+	/* What fsync reported done must also be on disk. */
+	if (ret > 0 && !err)
+		iwt_expect_synced(fs, file, o);
 	/* Outside [pos, pos + ret): as before the write. */
 	iwt_expect_before(fs, file, pos, sc->kind == IWT_OVERWRITE ? 2 : -1,
 			  "(before the write position, fail-nth sweep)");
