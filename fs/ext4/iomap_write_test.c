@@ -1722,6 +1722,7 @@ enum iwt_ki {
 	IWT_KI_JOURNAL_START,
 	IWT_KI_CONVERT_LOSS,
 	IWT_KI_WB_PAST_EOF,
+	IWT_KI_WB_ENOMEM_LOSS,
 	IWT_KI_NR,
 };
 
@@ -1737,6 +1738,7 @@ enum iwt_ki {
  * @old_size: i_size before the write
  * @size: i_size after it
  * @fsync_err: what fsync returned
+ * @refsync_err: what the next fsync, with nothing injected, returned
  * @hole_in_block: the write lands in a hole inside i_size and starts
  *	inside a block
  * @diff: bytes read back that differ from what they must hold
@@ -1769,6 +1771,7 @@ struct iwt_obs {
 	loff_t old_size;
 	loff_t size;
 	int fsync_err;
+	int refsync_err;
 	bool hole_in_block;
 	struct iwt_diff diff;
 	loff_t lo;
@@ -1910,6 +1913,18 @@ static bool iwt_sig_convert_loss(const struct iwt_obs *o)
 }
 
 /*
+ * fsync failed with -ENOMEM and the next one returned 0, and what the
+ * write returned reads back as zeros from blocks not written.
+ */
+static bool iwt_sig_wb_enomem_loss(const struct iwt_obs *o)
+{
+	return o->injected && o->fsync_err == -ENOMEM && !o->refsync_err &&
+	       o->ret > 0 && o->diff.bad && o->diff.zeros == o->diff.bad &&
+	       (o->first_state == IWT_HOLE || o->first_state == IWT_UNWRITTEN) &&
+	       (o->last_state == IWT_HOLE || o->last_state == IWT_UNWRITTEN);
+}
+
+/*
  * A short append raced by writeback: unwritten blocks past EOF, all of them
  * past the copy and inside the range the write asked for ([lo, hi)).
  */
@@ -2043,6 +2058,25 @@ static const struct iwt_known iwt_known[IWT_KI_NR] = {
 		.match = iwt_sig_wb_past_eof,
 		.text =
 			"iomap with delalloc: writeback that runs while a write is copying maps the delalloc extent up to wbc->range_end, past i_size, so it allocates the part of the write's reservation not yet copied; when the copy then comes up short, the punch of the stale delalloc range finds no delayed blocks there, and the blocks stay allocated (unwritten) past EOF until truncate or unlink",
+	},
+	[IWT_KI_WB_ENOMEM_LOSS] = {
+		.id = "iomap-writeback-enomem-loss",
+		.paths = IWT_IOMAP_DA,
+		/*
+		 * The series' ext4_iomap_map_writeback_range() takes every
+		 * error of the delalloc allocation as final; the buffer_head
+		 * path leaves the folios dirty on -ENOMEM and do_writepages()
+		 * retries data-integrity writeback. Not in mainline.
+		 */
+		.since = KERNEL_VERSION(7, 2, 0),
+		.messages = {
+			{ "Delayed block allocation failed", KERNEL_VERSION(7, 2, 0) },
+			{ "This should not happen!! Data will be lost",
+			  KERNEL_VERSION(7, 2, 0) },
+		},
+		.match = iwt_sig_wb_enomem_loss,
+		.text =
+			"iomap with delalloc: an -ENOMEM allocating blocks at writeback is final: the delayed range is punched and the folio ended clean (\"Data will be lost\"), fsync returns -ENOMEM, the next fsync 0, and the data reads back as zeros; the buffer_head path retries and loses nothing",
 	},
 };
 
@@ -4152,7 +4186,10 @@ static unsigned int iwt_sweep_tail(void)
  * @file: the file
  * @o: the step's outcome: the write's position and return, fsync's
  *
- * Read after the page cache is dropped, so from the disk.
+ * Read after the page cache is dropped, so from the disk. Also after an
+ * fsync that failed, once the next one returned 0: the allocation
+ * failures fail-nth injects are transient (-ENOMEM), which writeback
+ * retries rather than drop the data (do_writepages()).
  */
 static void iwt_expect_synced(struct iwt_fs *fs, struct file *file,
 			      struct iwt_obs *o)
@@ -4166,8 +4203,11 @@ static void iwt_expect_synced(struct iwt_fs *fs, struct file *file,
 	o->first_state = iwt_block_state(fs, file, o->diff.first >> bits);
 	o->last_state = iwt_block_state(fs, file, o->diff.last >> bits);
 	o->console = iwt_console.buf;
-	if (!iwt_known_issue(fs, IWT_KI_CONVERT_LOSS, o))
-		iwt_report_diff(fs, &o->diff, "(fsync returned 0, cache dropped)");
+	if (!iwt_known_issue(fs, o->fsync_err ? IWT_KI_WB_ENOMEM_LOSS :
+				 IWT_KI_CONVERT_LOSS, o))
+		iwt_report_diff(fs, &o->diff, o->fsync_err ?
+				"(fsync failed, the next returned 0; cache dropped)" :
+				"(fsync returned 0, cache dropped)");
 }
 
 /**
@@ -4356,12 +4396,14 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 	if (ret < 0 && ret != -ENOMEM && ret != -EFAULT && ret != -ENOSPC)
 		KUNIT_FAIL(test, "fail-nth=%u: write returned %zd", n, ret);
 	/* A failed writeback is retried with nothing injected. */
-	if (err)
-		KUNIT_EXPECT_EQ_MSG(test, vfs_fsync(file, 0), 0,
+	if (err) {
+		o->refsync_err = vfs_fsync(file, 0);
+		KUNIT_EXPECT_EQ_MSG(test, o->refsync_err, 0,
 				    "fail-nth=%u: fsync after a failed fsync (%d)", n, err);
+	}
 	end = ret > 0 ? pos + ret : 0;
 	/* What fsync reported done must also be on disk. */
-	if (ret > 0 && !err)
+	if (ret > 0 && !o->refsync_err)
 		iwt_expect_synced(fs, file, o);
 	/* Outside [pos, pos + ret): as before the write. */
 	iwt_expect_before(fs, file, pos, sc->kind == IWT_OVERWRITE ? 2 : -1,
@@ -5421,6 +5463,10 @@ static void iwt_race(struct kunit *test)
 	"EXT4-fs warning (device ram0): ext4_convert_unwritten_extents:5071: " \
 	"inode #12: block 8: len 4: ext4_ext_map_blocks returned -12\n" \
 	"EXT4-fs (ram0): failed to convert unwritten extents to written extents -- potential data loss!  (inode 12, error -12)"
+#define IWT_MSG_WB_ENOMEM \
+	"EXT4-fs (ram0): Delayed block allocation failed for inode 12 " \
+	"at logical offset 8 with max blocks 4 with error 12\n" \
+	"EXT4-fs (ram0): This should not happen!! Data will be lost\n"
 #define IWT_TRACE_IOMAP_RETRY \
 	" __filemap_get_folio+0x94/0x3b0\n iomap_write_begin+0x43c/0x9e0\n iomap_file_buffered_write+0x1b2/0x440\n"
 #define IWT_TRACE_BH_RETRY \
@@ -5466,6 +5512,11 @@ struct iwt_sig_case {
 #define IWT_LOSS_OBS(msg) { .injected = true, .ret = 4096, .pos = 8192, \
 	.diff = { .bad = 4096, .zeros = 4096 }, .first_state = IWT_UNWRITTEN, \
 	.last_state = IWT_UNWRITTEN, .console = msg }
+
+#define IWT_ENOMEM_OBS(msg, again, zero, first, last) { .injected = true, \
+	.ret = 4096, .pos = 8192, .fsync_err = -ENOMEM, .refsync_err = again, \
+	.diff = { .bad = 4096, .zeros = zero }, .first_state = first, \
+	.last_state = last, .console = msg }
 
 /* Modes: 0 delalloc, 1 nodelalloc, 2 delalloc-iomap; geometries: 0 1k, 2 4k. */
 /*
@@ -5557,6 +5608,20 @@ static const struct iwt_sig_case iwt_sig_cases[] = {
 	  IWT_WB_OBS(1, 49 * 1024, 56 * 1024), true },
 	{ "wb-past-eof/no-writeback", IWT_KI_WB_PAST_EOF, 2, 0, false,
 	  IWT_WB_OBS(0, 49 * 1024, 56 * 1024), false },
+	{ "wb-enomem-loss/hole-then-unwritten", IWT_KI_WB_ENOMEM_LOSS, 2, 2, false,
+	  IWT_ENOMEM_OBS(IWT_MSG_WB_ENOMEM, 0, 4096, IWT_HOLE, IWT_UNWRITTEN), true },
+	{ "wb-enomem-loss/unwritten", IWT_KI_WB_ENOMEM_LOSS, 2, 0, false,
+	  IWT_ENOMEM_OBS(IWT_MSG_WB_ENOMEM, 0, 4096, IWT_UNWRITTEN, IWT_UNWRITTEN), true },
+	{ "wb-enomem-loss/buffer_head", IWT_KI_WB_ENOMEM_LOSS, 0, 2, false,
+	  IWT_ENOMEM_OBS(IWT_MSG_WB_ENOMEM, 0, 4096, IWT_HOLE, IWT_HOLE), false },
+	{ "wb-enomem-loss/no-message", IWT_KI_WB_ENOMEM_LOSS, 2, 2, false,
+	  IWT_ENOMEM_OBS("", 0, 4096, IWT_HOLE, IWT_HOLE), false },
+	{ "wb-enomem-loss/next-fsync-failed", IWT_KI_WB_ENOMEM_LOSS, 2, 2, false,
+	  IWT_ENOMEM_OBS(IWT_MSG_WB_ENOMEM, -EIO, 4096, IWT_HOLE, IWT_HOLE), false },
+	{ "wb-enomem-loss/not-zeros", IWT_KI_WB_ENOMEM_LOSS, 2, 2, false,
+	  IWT_ENOMEM_OBS(IWT_MSG_WB_ENOMEM, 0, 4000, IWT_HOLE, IWT_HOLE), false },
+	{ "wb-enomem-loss/ends-in-written-block", IWT_KI_WB_ENOMEM_LOSS, 2, 2, false,
+	  IWT_ENOMEM_OBS(IWT_MSG_WB_ENOMEM, 0, 4096, IWT_HOLE, IWT_WRITTEN), false },
 	{ "wb-past-eof/buffer_head", IWT_KI_WB_PAST_EOF, 0, 0, false,
 	  IWT_WB_OBS(1, 49 * 1024, 56 * 1024), false },
 	{ "wb-past-eof/nodelalloc", IWT_KI_WB_PAST_EOF, 3, 0, false,
