@@ -1111,6 +1111,48 @@ static inline void sweep_end(struct sweep *sw, struct result *r)
 	fault_restore();
 }
 
+/* Judges one step of sweep_fsync(): what fsync() returned, its errno. */
+typedef void (*fsync_judge)(struct scratch *s, const struct sweep *sw,
+			    int fd, int ret, int err, struct result *r);
+
+/*
+ * A fail-nth sweep over fsync(): each step writes @len bytes of pattern()
+ * to a new file "file", calls fsync() with the step's n-th fault point
+ * armed, and hands the file to @judge.
+ */
+static inline void sweep_fsync(struct scratch *s, long len, fsync_judge judge,
+			       struct result *r)
+{
+	struct sweep sw;
+	struct ubuf u;
+	int fd, ret, err;
+
+	if (sweep_begin(&sw, r))
+		return;
+	if (ubuf_make(&u, len, 0)) {
+		fail(r, "mmap: %s", strerror(errno));
+		goto out;
+	}
+	while (sweep_next(&sw, r)) {
+		fd = scratch_open(s, "file", O_CREAT | O_TRUNC);
+		if (fd < 0 || pwrite(fd, u.p, len, 0) != len) {
+			fail(r, "fail-nth=%d: write: %s", sw.n, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+		sweep_arm(&sw);
+		ret = fsync(fd);
+		err = errno;
+		sweep_disarm(&sw);
+		judge(s, &sw, fd, ret, err, r);
+		close(fd);
+	}
+	ubuf_free(&u);
+out:
+	sweep_end(&sw, r);
+}
+
 /* ---- the program ---- */
 
 struct repro_case {

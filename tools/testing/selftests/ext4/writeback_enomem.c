@@ -113,58 +113,36 @@ static bool enomem_loss(struct scratch *s, const struct sweep *sw, int ret,
 	       strstr(sw->log, "This should not happen!! Data will be lost");
 }
 
+static void judge(struct scratch *s, const struct sweep *sw, int fd, int ret,
+		  int err, struct result *r)
+{
+	int ret2 = fsync(fd), err2 = errno;
+	char map[160];
+	long wrong, lost;
+
+	wrong = check_disk(fd, &lost, map, sizeof(map));
+	if (enomem_loss(s, sw, ret, err, ret2, wrong, lost))
+		known_issue(r, "iomap-writeback-enomem-loss",
+			    "fail-nth=%d: fsync() = ENOMEM after \"Data will be lost\" (error 12) in the kernel log, then fsync() = 0; %ld of %ld bytes read back as zeros from a hole or an unwritten extent; extents:%s",
+			    sw->n, lost, LEN, map[0] ? map : " none");
+	else if (ret2)
+		fail(r,
+		     "fail-nth=%d: fsync() with nothing injected: expected 0, seen %s (the first: %s)",
+		     sw->n, strerror(err2), ret ? strerror(err) : "0");
+	else if (wrong)
+		fail(r,
+		     "fail-nth=%d: after fsync() = %s and fsync() = 0, %ld of %ld bytes at offset 0 read back wrong from disk (%ld zeros outside written extents); extents:%s",
+		     sw->n, ret ? strerror(err) : "0", wrong, LEN, lost,
+		     map[0] ? map : " none");
+}
+
 static void fsync_fail_nth(struct scratch *s, struct result *r)
 {
-	struct sweep sw;
-	long wrong, lost;
-	int fd, ret, err, ret2, err2;
-	char map[160];
-	struct ubuf u;
-
-	if (scratch_msg_unlimited(s)) {
+	if (scratch_msg_unlimited(s))
 		fail(r, "cannot switch off the rate limit of ext4's messages for %s",
 		     s->dev);
-		return;
-	}
-	if (sweep_begin(&sw, r))
-		return;
-	if (ubuf_make(&u, LEN, 0)) {
-		fail(r, "mmap: %s", strerror(errno));
-		goto out;
-	}
-	while (sweep_next(&sw, r)) {
-		fd = scratch_open(s, "file", O_CREAT | O_TRUNC);
-		if (fd < 0 || pwrite(fd, u.p, LEN, 0) != LEN) {
-			fail(r, "fail-nth=%d: write: %s", sw.n, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			break;
-		}
-		sweep_arm(&sw);
-		ret = fsync(fd);
-		err = errno;
-		sweep_disarm(&sw);
-		ret2 = fsync(fd);
-		err2 = errno;
-		wrong = check_disk(fd, &lost, map, sizeof(map));
-		if (enomem_loss(s, &sw, ret, err, ret2, wrong, lost))
-			known_issue(r, "iomap-writeback-enomem-loss",
-				    "fail-nth=%d: fsync() = ENOMEM after \"Data will be lost\" (error 12) in the kernel log, then fsync() = 0; %ld of %ld bytes read back as zeros from a hole or an unwritten extent; extents:%s",
-				    sw.n, lost, LEN, map[0] ? map : " none");
-		else if (ret2)
-			fail(r,
-			     "fail-nth=%d: fsync() with nothing injected: expected 0, seen %s (the first: %s)",
-			     sw.n, strerror(err2), ret ? strerror(err) : "0");
-		else if (wrong)
-			fail(r,
-			     "fail-nth=%d: after fsync() = %s and fsync() = 0, %ld of %ld bytes at offset 0 read back wrong from disk (%ld zeros outside written extents); extents:%s",
-			     sw.n, ret ? strerror(err) : "0", wrong, LEN, lost,
-			     map[0] ? map : " none");
-		close(fd);
-	}
-	ubuf_free(&u);
-out:
-	sweep_end(&sw, r);
+	else
+		sweep_fsync(s, LEN, judge, r);
 }
 
 static const struct repro_case cases[] = {
