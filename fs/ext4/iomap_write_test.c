@@ -4187,9 +4187,13 @@ static unsigned int iwt_sweep_tail(void)
  * @o: the step's outcome: the write's position and return, fsync's
  *
  * Read after the page cache is dropped, so from the disk. Also after an
- * fsync that failed, once the next one returned 0: the allocation
- * failures fail-nth injects are transient (-ENOMEM), which writeback
- * retries rather than drop the data (do_writepages()).
+ * fsync that failed, once the next one returned 0. A writeback error that
+ * fsync reported may have cost the data (Documentation/filesystems/vfs.rst,
+ * "Handling errors during writeback"): the range may then read as zeros,
+ * never as other bytes. Except where the kernel says the delayed
+ * allocation at writeback failed: -ENOMEM there is transient, and ext4
+ * leaves the folios dirty for do_writepages() to retry
+ * (mpage_map_and_submit_extent()), so nothing may be lost.
  */
 static void iwt_expect_synced(struct iwt_fs *fs, struct file *file,
 			      struct iwt_obs *o)
@@ -4203,11 +4207,25 @@ static void iwt_expect_synced(struct iwt_fs *fs, struct file *file,
 	o->first_state = iwt_block_state(fs, file, o->diff.first >> bits);
 	o->last_state = iwt_block_state(fs, file, o->diff.last >> bits);
 	o->console = iwt_console.buf;
-	if (!iwt_known_issue(fs, o->fsync_err ? IWT_KI_WB_ENOMEM_LOSS :
-				 IWT_KI_CONVERT_LOSS, o))
-		iwt_report_diff(fs, &o->diff, o->fsync_err ?
-				"(fsync failed, the next returned 0; cache dropped)" :
-				"(fsync returned 0, cache dropped)");
+	if (!o->fsync_err) {
+		if (!iwt_known_issue(fs, IWT_KI_CONVERT_LOSS, o))
+			iwt_report_diff(fs, &o->diff, "(fsync returned 0, cache dropped)");
+		return;
+	}
+	if (strstr(o->console, "Delayed block allocation failed")) {
+		if (!iwt_known_issue(fs, IWT_KI_WB_ENOMEM_LOSS, o))
+			iwt_report_diff(fs, &o->diff,
+					"(the delayed allocation failed at writeback, fsync failed, the next returned 0; cache dropped)");
+		return;
+	}
+	if (o->diff.zeros == o->diff.bad) {
+		kunit_info(fs->test,
+			   "fsync reported %d, the next returned 0; %zu bytes in [%lld, %lld] read back as zeros: lost, as a reported writeback error allows",
+			   o->fsync_err, o->diff.bad, o->diff.first, o->diff.last);
+		return;
+	}
+	iwt_report_diff(fs, &o->diff,
+			"(fsync failed, the next returned 0; cache dropped; bytes other than zeros)");
 }
 
 /**
