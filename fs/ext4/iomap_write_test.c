@@ -1709,6 +1709,8 @@ static const char *const iwt_state_names[] = {
  * @IWT_KI_WB_PAST_EOF: iomap delalloc, writeback racing a write allocates
  *	its whole reserved range, and what the short copy left stays
  *	allocated past EOF
+ * @IWT_KI_WB_ENOMEM_LOSS: iomap delalloc, -ENOMEM allocating at writeback
+ *	drops the data
  * @IWT_KI_NR: number of rows
  */
 enum iwt_ki {
