@@ -1746,8 +1746,8 @@ enum iwt_ki {
  * @diff: bytes read back that differ from what they must hold
  * @lo: first byte where differing bytes are allowed by the row
  * @hi: byte past the last one
- * @first_state: state of the block holding @diff.first
- * @last_state: state of the block holding @diff.last
+ * @states: the states of the blocks from the one holding @diff.first to
+ *	the one holding @diff.last, as BIT(&enum iwt_state)
  * @free: free clusters before the write
  * @asked: clusters the write asks for
  * @fits: bytes from @pos the free clusters have room for
@@ -1778,8 +1778,7 @@ struct iwt_obs {
 	struct iwt_diff diff;
 	loff_t lo;
 	loff_t hi;
-	enum iwt_state first_state;
-	enum iwt_state last_state;
+	unsigned int states;
 	s64 free;
 	s64 asked;
 	s64 fits;
@@ -1911,7 +1910,7 @@ static bool iwt_sig_convert_loss(const struct iwt_obs *o)
 {
 	return o->injected && !o->fsync_err && o->ret > 0 && o->diff.bad &&
 	       o->diff.zeros == o->diff.bad &&
-	       o->first_state == IWT_UNWRITTEN && o->last_state == IWT_UNWRITTEN;
+	       o->states == BIT(IWT_UNWRITTEN);
 }
 
 /*
@@ -1922,8 +1921,8 @@ static bool iwt_sig_wb_enomem_loss(const struct iwt_obs *o)
 {
 	return o->injected && o->fsync_err == -ENOMEM && !o->refsync_err &&
 	       o->ret > 0 && o->diff.bad && o->diff.zeros == o->diff.bad &&
-	       (o->first_state == IWT_HOLE || o->first_state == IWT_UNWRITTEN) &&
-	       (o->last_state == IWT_HOLE || o->last_state == IWT_UNWRITTEN);
+	       o->states &&
+	       !(o->states & ~(BIT(IWT_HOLE) | BIT(IWT_UNWRITTEN)));
 }
 
 /*
@@ -1937,6 +1936,13 @@ static bool iwt_sig_wb_past_eof(const struct iwt_obs *o)
 	       o->concurrent > 0 && o->unw_lo < o->unw_hi &&
 	       o->unw_lo >= o->size && o->unw_hi <= o->hi;
 }
+
+/*
+ * What ext4 logs when writeback could not allocate a delayed range and
+ * gives its data up: mpage_map_and_submit_extent() on the buffer_head
+ * path, the series' ext4_iomap_map_writeback_range() on the iomap path.
+ */
+#define IWT_MSG_DA_FAILED	"Delayed block allocation failed"
 
 static const struct iwt_known iwt_known[IWT_KI_NR] = {
 	[IWT_KI_EFAULT_SIZE] = {
@@ -2072,7 +2078,7 @@ static const struct iwt_known iwt_known[IWT_KI_NR] = {
 		 */
 		.since = KERNEL_VERSION(7, 2, 0),
 		.messages = {
-			{ "Delayed block allocation failed", KERNEL_VERSION(7, 2, 0) },
+			{ IWT_MSG_DA_FAILED, KERNEL_VERSION(7, 2, 0) },
 			{ "This should not happen!! Data will be lost",
 			  KERNEL_VERSION(7, 2, 0) },
 		},
@@ -4201,20 +4207,22 @@ static void iwt_expect_synced(struct iwt_fs *fs, struct file *file,
 			      struct iwt_obs *o)
 {
 	unsigned int bits = fs->sb->s_blocksize_bits;
+	ext4_lblk_t lblk;
 
 	iwt_drop_cache(fs, file);
 	iwt_diff_data(fs, file, o->pos, o->ret, 1, &o->diff);
 	if (!o->diff.bad)
 		return;
-	o->first_state = iwt_block_state(fs, file, o->diff.first >> bits);
-	o->last_state = iwt_block_state(fs, file, o->diff.last >> bits);
+	o->states = 0;
+	for (lblk = o->diff.first >> bits; lblk <= o->diff.last >> bits; lblk++)
+		o->states |= BIT(iwt_block_state(fs, file, lblk));
 	o->console = iwt_console.buf;
 	if (!o->fsync_err) {
 		if (!iwt_known_issue(fs, IWT_KI_CONVERT_LOSS, o))
 			iwt_report_diff(fs, &o->diff, "(fsync returned 0, cache dropped)");
 		return;
 	}
-	if (strstr(o->console, "Delayed block allocation failed")) {
+	if (strstr(o->console, IWT_MSG_DA_FAILED)) {
 		if (!iwt_known_issue(fs, IWT_KI_WB_ENOMEM_LOSS, o))
 			iwt_report_diff(fs, &o->diff,
 					"(the delayed allocation failed at writeback, fsync failed, the next returned 0; cache dropped)");
@@ -5484,7 +5492,7 @@ static void iwt_race(struct kunit *test)
 	"inode #12: block 8: len 4: ext4_ext_map_blocks returned -12\n" \
 	"EXT4-fs (ram0): failed to convert unwritten extents to written extents -- potential data loss!  (inode 12, error -12)"
 #define IWT_MSG_WB_ENOMEM \
-	"EXT4-fs (ram0): Delayed block allocation failed for inode 12 " \
+	"EXT4-fs (ram0): " IWT_MSG_DA_FAILED " for inode 12 " \
 	"at logical offset 8 with max blocks 4 with error 12\n" \
 	"EXT4-fs (ram0): This should not happen!! Data will be lost\n"
 #define IWT_TRACE_IOMAP_RETRY \
@@ -5529,14 +5537,14 @@ struct iwt_sig_case {
 	.pos = 8192 + 300, .hole_in_block = true, .lo = 8192 + 600, \
 	.hi = 12288, .folio = 4096, .diff = { .bad = 100, .first = from, .last = to, \
 	.poison = poisoned } }
-#define IWT_LOSS_OBS(msg) { .injected = true, .ret = 4096, .pos = 8192, \
-	.diff = { .bad = 4096, .zeros = 4096 }, .first_state = IWT_UNWRITTEN, \
-	.last_state = IWT_UNWRITTEN, .console = msg }
+#define IWT_LOSS_OBS(msg, blocks) { .injected = true, .ret = 4096, \
+	.pos = 8192, .diff = { .bad = 4096, .zeros = 4096 }, .states = (blocks), \
+	.console = msg }
 
-#define IWT_ENOMEM_OBS(msg, again, zero, first, last) { .injected = true, \
+#define IWT_ENOMEM_OBS(msg, again, zero, blocks) { .injected = true, \
 	.ret = 4096, .pos = 8192, .fsync_err = -ENOMEM, .refsync_err = again, \
-	.diff = { .bad = 4096, .zeros = zero }, .first_state = first, \
-	.last_state = last, .console = msg }
+	.diff = { .bad = 4096, .zeros = zero }, .states = (blocks), \
+	.console = msg }
 
 /* Modes: 0 delalloc, 1 nodelalloc, 2 delalloc-iomap; geometries: 0 1k, 2 4k. */
 /*
@@ -5579,10 +5587,11 @@ static const struct iwt_sig_case iwt_sig_cases[] = {
 	{ "journal-start/no-trace", IWT_KI_JOURNAL_START, 0, 2, false,
 	  IWT_JSTART_OBS(""), false },
 	{ "convert-loss/message", IWT_KI_CONVERT_LOSS, 0, 2, false,
-	  IWT_LOSS_OBS(IWT_MSG_CONVERT_LOSS),
-	  true },
+	  IWT_LOSS_OBS(IWT_MSG_CONVERT_LOSS, BIT(IWT_UNWRITTEN)), true },
 	{ "convert-loss/no-message", IWT_KI_CONVERT_LOSS, 0, 2, false,
-	  IWT_LOSS_OBS(""), false },
+	  IWT_LOSS_OBS("", BIT(IWT_UNWRITTEN)), false },
+	{ "convert-loss/a-hole-inside", IWT_KI_CONVERT_LOSS, 0, 2, false,
+	  IWT_LOSS_OBS(IWT_MSG_CONVERT_LOSS, BIT(IWT_UNWRITTEN) | BIT(IWT_HOLE)), false },
 	{ "stale-tail/poison", IWT_KI_STALE_TAIL, 2, 0, false,
 	  IWT_STALE_OBS(8892, 8991, 100), true },
 	{ "stale-tail/not-poison", IWT_KI_STALE_TAIL, 2, 0, false,
@@ -5629,19 +5638,21 @@ static const struct iwt_sig_case iwt_sig_cases[] = {
 	{ "wb-past-eof/no-writeback", IWT_KI_WB_PAST_EOF, 2, 0, false,
 	  IWT_WB_OBS(0, 49 * 1024, 56 * 1024), false },
 	{ "wb-enomem-loss/hole-then-unwritten", IWT_KI_WB_ENOMEM_LOSS, 2, 2, false,
-	  IWT_ENOMEM_OBS(IWT_MSG_WB_ENOMEM, 0, 4096, IWT_HOLE, IWT_UNWRITTEN), true },
+	  IWT_ENOMEM_OBS(IWT_MSG_WB_ENOMEM, 0, 4096, BIT(IWT_HOLE) | BIT(IWT_UNWRITTEN)), true },
 	{ "wb-enomem-loss/unwritten", IWT_KI_WB_ENOMEM_LOSS, 2, 0, false,
-	  IWT_ENOMEM_OBS(IWT_MSG_WB_ENOMEM, 0, 4096, IWT_UNWRITTEN, IWT_UNWRITTEN), true },
+	  IWT_ENOMEM_OBS(IWT_MSG_WB_ENOMEM, 0, 4096, BIT(IWT_UNWRITTEN)), true },
 	{ "wb-enomem-loss/buffer_head", IWT_KI_WB_ENOMEM_LOSS, 0, 2, false,
-	  IWT_ENOMEM_OBS(IWT_MSG_WB_ENOMEM, 0, 4096, IWT_HOLE, IWT_HOLE), false },
+	  IWT_ENOMEM_OBS(IWT_MSG_WB_ENOMEM, 0, 4096, BIT(IWT_HOLE)), false },
 	{ "wb-enomem-loss/no-message", IWT_KI_WB_ENOMEM_LOSS, 2, 2, false,
-	  IWT_ENOMEM_OBS("", 0, 4096, IWT_HOLE, IWT_HOLE), false },
+	  IWT_ENOMEM_OBS("", 0, 4096, BIT(IWT_HOLE)), false },
 	{ "wb-enomem-loss/next-fsync-failed", IWT_KI_WB_ENOMEM_LOSS, 2, 2, false,
-	  IWT_ENOMEM_OBS(IWT_MSG_WB_ENOMEM, -EIO, 4096, IWT_HOLE, IWT_HOLE), false },
+	  IWT_ENOMEM_OBS(IWT_MSG_WB_ENOMEM, -EIO, 4096, BIT(IWT_HOLE)), false },
 	{ "wb-enomem-loss/not-zeros", IWT_KI_WB_ENOMEM_LOSS, 2, 2, false,
-	  IWT_ENOMEM_OBS(IWT_MSG_WB_ENOMEM, 0, 4000, IWT_HOLE, IWT_HOLE), false },
-	{ "wb-enomem-loss/ends-in-written-block", IWT_KI_WB_ENOMEM_LOSS, 2, 2, false,
-	  IWT_ENOMEM_OBS(IWT_MSG_WB_ENOMEM, 0, 4096, IWT_HOLE, IWT_WRITTEN), false },
+	  IWT_ENOMEM_OBS(IWT_MSG_WB_ENOMEM, 0, 4000, BIT(IWT_HOLE)), false },
+	{ "wb-enomem-loss/a-written-block", IWT_KI_WB_ENOMEM_LOSS, 2, 2, false,
+	  IWT_ENOMEM_OBS(IWT_MSG_WB_ENOMEM, 0, 4096, BIT(IWT_HOLE) | BIT(IWT_WRITTEN)), false },
+	{ "wb-enomem-loss/a-delayed-block", IWT_KI_WB_ENOMEM_LOSS, 2, 2, false,
+	  IWT_ENOMEM_OBS(IWT_MSG_WB_ENOMEM, 0, 4096, BIT(IWT_HOLE) | BIT(IWT_DELAYED)), false },
 	{ "wb-past-eof/buffer_head", IWT_KI_WB_PAST_EOF, 0, 0, false,
 	  IWT_WB_OBS(1, 49 * 1024, 56 * 1024), false },
 	{ "wb-past-eof/nodelalloc", IWT_KI_WB_PAST_EOF, 3, 0, false,
