@@ -2355,12 +2355,17 @@ static enum iwt_state iwt_block_state(struct iwt_fs *fs, struct file *file,
  * @IWT_HOLE_IN_SIZE: into a hole inside i_size (the file was truncated up)
  * @IWT_OVERWRITE: over written blocks whose folios are not cached
  * @IWT_OVER_UNWRITTEN: over unwritten (fallocated) blocks inside i_size
+ * @IWT_BEFORE_DIRTY: into a hole that ends where dirty blocks, not yet
+ *	written back, begin: with delalloc the write's delayed extent joins
+ *	theirs in the extent-status tree, so dropping its stale part (the
+ *	iomap path) splits one cached extent (see iwt_dirty_after())
  */
 enum iwt_kind {
 	IWT_APPEND,
 	IWT_HOLE_IN_SIZE,
 	IWT_OVERWRITE,
 	IWT_OVER_UNWRITTEN,
+	IWT_BEFORE_DIRTY,
 };
 
 /**
@@ -2464,6 +2469,7 @@ static const struct iwt_scenario iwt_sweep_scenarios[] = {
 	{ "overwrite/full",	       IWT_OVERWRITE,	   iwt_full },
 	{ "unwritten/full",	       IWT_OVER_UNWRITTEN, iwt_full },
 	{ "append/enospc",	       IWT_APPEND,	   iwt_past_room, IWT_NOSPACE },
+	{ "before-dirty/fault@mid-block", IWT_BEFORE_DIRTY, iwt_at_mid_block },
 };
 
 /* Where scenarios write: far enough in for a hole before it. */
@@ -4188,6 +4194,9 @@ static unsigned int iwt_sweep_tail(void)
 /* A sweep that has not converged by then fails. */
 #define IWT_SWEEP_MAX		10000
 
+/* Where the iomap path's punch splits a cached extent, in a fault's trace. */
+#define IWT_ES_REMOVE		"ext4_es_remove_extent"
+
 /**
  * iwt_expect_synced() - data that fsync reported written reads back
  * @fs: the case's filesystem
@@ -4239,6 +4248,28 @@ static void iwt_expect_synced(struct iwt_fs *fs, struct file *file,
 }
 
 /**
+ * iwt_expect_synced_after() - the dirty blocks past a write's range are
+ *	on disk once fsync returned 0
+ * @fs: the case's filesystem
+ * @file: the file
+ * @o: the step's outcome
+ * @after: where those blocks begin (iwt_dirty_after()); they end at i_size
+ *
+ * The step's fsync wrote them with the write's own bytes, and under the
+ * same injected fault: judged as those are (iwt_expect_synced()).
+ */
+static void iwt_expect_synced_after(struct iwt_fs *fs, struct file *file,
+				    const struct iwt_obs *o, loff_t after)
+{
+	struct iwt_obs dirty = *o;
+
+	dirty.pos = after;
+	dirty.ret = i_size_read(file_inode(file)) - after;
+	dirty.copyable = dirty.ret;
+	iwt_expect_synced(fs, file, &dirty);
+}
+
+/**
  * struct iwt_step - one step of a sweep
  * @sc: the scenario
  * @n: the injection point to fail
@@ -4246,6 +4277,7 @@ static void iwt_expect_synced(struct iwt_fs *fs, struct file *file,
  * @copy: bytes the buffer lets be copied
  * @suspects: the known issues whose values the step may show (bits of
  *	&enum iwt_ki), tried in order
+ * @splits: steps so far whose injected fault was in ext4_es_remove_extent()
  * @o: what the step saw
  */
 struct iwt_step {
@@ -4254,6 +4286,7 @@ struct iwt_step {
 	unsigned long ubuf;
 	size_t copy;
 	unsigned long suspects;
+	unsigned int splits;
 	struct iwt_obs o;
 };
 
@@ -4359,6 +4392,73 @@ static void iwt_expect_copied(struct iwt_fs *fs, struct file *file, loff_t pos,
 }
 
 /**
+ * iwt_dirty_after() - dirty the blocks past a write's range, unsynced
+ * @fs: the case's filesystem
+ * @file: the file
+ * @from: the first block past the range the write asks for, in bytes
+ * @size: the i_size they end at
+ *
+ * They get the pattern the write itself copies (seed 1), so one check
+ * covers what the step's fsync had to write (iwt_expect_synced()). With
+ * delalloc they are delayed when the write reserves its range, and the
+ * delayed extent it adds joins theirs.
+ */
+static void iwt_dirty_after(struct iwt_fs *fs, struct file *file, loff_t from,
+			    loff_t size)
+{
+	struct kunit *test = fs->test;
+	size_t len = size - from;
+
+	KUNIT_ASSERT_EQ_MSG(test, iwt_write(file, iwt_user_buf(test, len, from, 1),
+					    len, from), (ssize_t)len,
+			    "dirtying [%lld, %lld) past the write's range", from, size);
+	if (fs->env->mode->delalloc)
+		KUNIT_ASSERT_EQ_MSG(test, iwt_es_state(fs, file, from >> file_inode(file)->i_blkbits),
+				    IWT_DELAYED,
+				    "block %lld, dirtied past the write's range, before the write",
+				    from >> file_inode(file)->i_blkbits);
+}
+
+/**
+ * iwt_expect_dirty_after() - a short write kept the delayed extent after
+ *	its range, and the iomap path dropped its own stale part of it
+ * @fs: the case's filesystem
+ * @file: the file, before fsync
+ * @pos: where the write started
+ * @ret: what it returned
+ * @from: where the dirty blocks after its range begin (iwt_dirty_after())
+ *
+ * The blocks past what the write copied were reserved by it, unless the
+ * failure came first. The iomap path must drop all of them, in the middle
+ * of one cached delayed extent, and keep the rest; the buffer_head path
+ * may keep those of the folio that took the copy, so only the blocks
+ * dirtied before are checked there.
+ */
+static void iwt_expect_dirty_after(struct iwt_fs *fs, struct file *file,
+				   loff_t pos, ssize_t ret, loff_t from)
+{
+	unsigned int bits = file_inode(file)->i_blkbits;
+	loff_t lblk = round_up(pos + max_t(ssize_t, ret, 0), 1 << bits) >> bits;
+	unsigned int left = iwt_fail_nth_left();
+	enum iwt_state st;
+
+	if (!fs->env->mode->delalloc)
+		return;
+	iwt_set_fail_nth(0);
+	st = iwt_es_state(fs, file, from >> bits);
+	KUNIT_EXPECT_EQ_MSG(fs->test, st, IWT_DELAYED,
+			    "block %lld, dirtied before the write: extent-status %s after it returned %zd, expected delayed",
+			    from >> bits, iwt_state_names[st], ret);
+	for (; fs->env->mode->path == IWT_IOMAP && lblk < from >> bits; lblk++) {
+		st = iwt_es_state(fs, file, lblk);
+		KUNIT_EXPECT_NE_MSG(fs->test, st, IWT_DELAYED,
+				    "block %lld, past the %zd bytes copied at %lld: still delayed, expected the stale range dropped",
+				    lblk, ret, pos);
+	}
+	iwt_set_fail_nth(left);
+}
+
+/**
  * iwt_sweep_write() - one write and fsync with the n-th injection point
  *	failing, and every check that does not need the fault's call trace
  * @fs: the case's filesystem
@@ -4378,6 +4478,8 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 	bool full = sc->copy == iwt_full || sc->limit == IWT_NOSPACE;
 	size_t copy = st->copy, asked = copy + (full ? 0 : IWT_EXTRA_BLOCKS * bs);
 	loff_t pos = IWT_POS_BLOCKS * bs, size = IWT_SIZE_BLOCKS * bs, end;
+	/* Past the range asked for: dirty blocks, or as before the write. */
+	loff_t after = sc->kind == IWT_BEFORE_DIRTY ? round_up(pos + asked, bs) : size;
 	struct iwt_obs *o = &st->o;
 	bool done, extended = false;
 	unsigned int kept;
@@ -4391,6 +4493,8 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 	iwt_prepare(fs, file, sc, size);
 	if (sc->kind == IWT_APPEND)
 		size = 0;
+	if (sc->kind == IWT_BEFORE_DIRTY)
+		iwt_dirty_after(fs, file, after, size);
 	free = iwt_free_clusters(fs) - atomic64_read(&iwt_sbi(fs)->s_resv_clusters);
 	iwt_console_clear();
 	level = iwt_traces_off_console(-1);
@@ -4401,10 +4505,14 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 	room = iwt_first_folio_room(file->f_mapping, pos, asked);
 	if (ret > 0)
 		iwt_expect_copied(fs, file, pos, ret);
+	if (sc->kind == IWT_BEFORE_DIRTY)
+		iwt_expect_dirty_after(fs, file, pos, ret, after);
 	err = vfs_fsync(file, 0);
 	done = iwt_fail_nth_left() != 0;
 	iwt_set_fail_nth(0);
 	iwt_traces_off_console(level);
+	if (!done && strstr(iwt_console.buf, IWT_ES_REMOVE))
+		st->splits++;
 	*o = (struct iwt_obs) {
 		.injected = !done,
 		.ret = ret,
@@ -4433,12 +4541,14 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 	/* What fsync reported done must also be on disk. */
 	if (ret > 0 && !o->refsync_err)
 		iwt_expect_synced(fs, file, o);
+	if (after < size && !o->refsync_err)
+		iwt_expect_synced_after(fs, file, o, after);
 	/* Outside [pos, pos + ret): as before the write. */
 	iwt_expect_before(fs, file, pos, sc->kind == IWT_OVERWRITE ? 2 : -1,
 			  "(before the write position, fail-nth sweep)");
-	if (sc->kind != IWT_APPEND && size > max_t(loff_t, end, pos))
+	if (sc->kind != IWT_APPEND && after > max_t(loff_t, end, pos))
 		iwt_expect_data(fs, file, max_t(loff_t, end, pos),
-				size - max_t(loff_t, end, pos),
+				after - max_t(loff_t, end, pos),
 				sc->kind == IWT_OVERWRITE ? 2 : -1,
 				"(past what the write returned, fail-nth sweep)");
 	if (sc->kind == IWT_APPEND && ret < 0 && i_size_read(inode) == pos &&
@@ -4569,6 +4679,32 @@ static bool iwt_sweep_step(struct iwt_fs *fs, struct iwt_step *st)
 	return done;
 }
 
+/**
+ * iwt_expect_split_failed() - the sweep failed the allocation that splits
+ *	the delayed extent
+ * @test: the case
+ * @env: its mode and geometry, as the writes see them (&iwt_fs.env)
+ * @splits: steps whose injected fault was in ext4_es_remove_extent()
+ *
+ * On the iomap path with delalloc, dropping the stale range of a write
+ * that ends where dirty blocks begin removes the middle of one cached
+ * delayed extent: ext4_es_remove_extent() allocates the extent for the
+ * part after the hole, and when that fails retries with __GFP_NOFAIL. The
+ * sweep fails each of the write's points once, so it must have failed that
+ * one; the step's checks then show the retry left the counters and the
+ * neighbours right.
+ */
+static void iwt_expect_split_failed(struct kunit *test,
+				    const struct iwt_env *env, unsigned int splits)
+{
+	kunit_info(test, "%u steps failed an allocation in %s()", splits,
+		   IWT_ES_REMOVE);
+	if (env->mode->delalloc && env->mode->path == IWT_IOMAP)
+		KUNIT_EXPECT_GT_MSG(test, splits, 0U,
+				    "no step of %u passes had its fault in %s() (the punch of the stale range inside a delayed extent)",
+				    IWT_SWEEP_PASSES, IWT_ES_REMOVE);
+}
+
 /*
  * The sweep: each injection point of the write and its fsync fails once,
  * on a filesystem that is unmounted and checked on disk at the end.
@@ -4605,6 +4741,8 @@ static void iwt_fail_nth(struct kunit *test)
 		KUNIT_EXPECT_LE_MSG(test, n, IWT_SWEEP_MAX, "the sweep did not converge");
 		KUNIT_EXPECT_GT_MSG(test, last, 1U, "injection points reached by the write");
 	}
+	if (c->sc->kind == IWT_BEFORE_DIRTY)
+		iwt_expect_split_failed(test, fs->env, st.splits);
 	iwt_unmount(fs);
 	iwt_check_disk(fs);
 	iwt_finish(fs);
