@@ -1692,6 +1692,17 @@ static const char *const iwt_state_names[] = {
 #define IWT_IOMAP_NODA		BIT(3)
 
 /**
+ * iwt_mode_bit() - the bit of a write path among IWT_BH_DA, ...
+ * @mode: the mode
+ *
+ * Return: IWT_BH_DA, IWT_BH_NODA, IWT_IOMAP_DA or IWT_IOMAP_NODA.
+ */
+static unsigned int iwt_mode_bit(const struct iwt_mode *mode)
+{
+	return BIT((mode->path == IWT_IOMAP) * 2 + !mode->delalloc);
+}
+
+/**
  * enum iwt_ki - the rows of iwt_known[]
  * @IWT_KI_EFAULT_SIZE: first byte faults, i_size grows anyway
  * @IWT_KI_FAILED_WRITE_SIZE: an injected failure before the first byte,
@@ -2136,7 +2147,7 @@ static const char *iwt_known_mismatch(const struct iwt_known *k,
 				      const struct iwt_geometry *geo,
 				      const struct iwt_obs *o)
 {
-	unsigned int path = BIT((mode->path == IWT_IOMAP) * 2 + !mode->delalloc);
+	unsigned int path = iwt_mode_bit(mode);
 	unsigned int i;
 
 	if (!(k->paths & path))
@@ -2412,6 +2423,13 @@ enum iwt_then {
  * @skew: bytes added to the write position, as a function of the block
  *	size (NULL: none), so that the write starts inside a folio or a block
  * @then: what follows the write and its fsync
+ * @bio_faults: in a fail-nth sweep, the ramdisk's bios are injection
+ *	points too while the write runs (fail_make_request), so reading the
+ *	rest of a partially written block can fail
+ * @site: in a fail-nth sweep, what the console must show for one step's
+ *	injected fault at least (a function in its call trace, or its
+ *	name): the sweep reached the point the scenario is there for
+ * @site_paths: the write paths (IWT_BH_DA, ...) that reach @site
  */
 struct iwt_scenario {
 	const char *name;
@@ -2420,6 +2438,9 @@ struct iwt_scenario {
 	enum iwt_limit limit;
 	size_t (*skew)(unsigned int bs);
 	enum iwt_then then;
+	bool bio_faults;
+	const char *site;
+	unsigned int site_paths;
 };
 
 static size_t iwt_at_first_byte(unsigned int bs) { return 0; }
@@ -2469,7 +2490,13 @@ static const struct iwt_scenario iwt_sweep_scenarios[] = {
 	{ "overwrite/full",	       IWT_OVERWRITE,	   iwt_full },
 	{ "unwritten/full",	       IWT_OVER_UNWRITTEN, iwt_full },
 	{ "append/enospc",	       IWT_APPEND,	   iwt_past_room, IWT_NOSPACE },
-	{ "before-dirty/fault@mid-block", IWT_BEFORE_DIRTY, iwt_at_mid_block },
+	/* The punch of the stale range splits the delayed extent. */
+	{ "before-dirty/fault@mid-block", IWT_BEFORE_DIRTY, iwt_at_mid_block,
+	  .site = "ext4_es_remove_extent", .site_paths = IWT_IOMAP_DA },
+	/* Reading the rest of the last, partial block fails. */
+	{ "overwrite/read-error",      IWT_OVERWRITE,	   iwt_full,
+	  .bio_faults = true, .site = "name fail_make_request",
+	  .site_paths = IWT_BH_DA | IWT_BH_NODA | IWT_IOMAP_DA | IWT_IOMAP_NODA },
 };
 
 /* Where scenarios write: far enough in for a hole before it. */
@@ -3978,18 +4005,27 @@ static const struct iwt_knob iwt_knobs_init[] = {
 	{ "fail_usercopy/times",	     "-1" },
 };
 
+/* fail_make_request, for the sweeps whose bios fail too (@bio_faults). */
+static const struct iwt_knob iwt_knobs_bio[] = {
+	{ "fail_make_request/verbose",	     "2" },
+	{ "fail_make_request/verbose_ratelimit_interval_ms", "0" },
+	{ "fail_make_request/times",	     "-1" },
+};
+
 /**
  * struct iwt_faults - the fault-injection setup of one sweep
  * @test: the case
  * @mnt: a private mount of debugfs
  * @ubuf: a user page for reading and writing the settings
+ * @nr: how many of @knobs the sweep uses
  * @knobs: the settings changed, with their old values
  */
 struct iwt_faults {
 	struct kunit *test;
 	struct vfsmount *mnt;
 	unsigned long ubuf;
-	struct iwt_knob knobs[ARRAY_SIZE(iwt_knobs_init)];
+	unsigned int nr;
+	struct iwt_knob knobs[ARRAY_SIZE(iwt_knobs_init) + ARRAY_SIZE(iwt_knobs_bio)];
 };
 
 /*
@@ -4035,7 +4071,7 @@ static void iwt_faults_restore(void *ctx)
 	fi->ubuf = kunit_vm_mmap(fi->test, NULL, 0, PAGE_SIZE,
 				 PROT_READ | PROT_WRITE,
 				 MAP_ANONYMOUS | MAP_PRIVATE, 0);
-	for (i = 0; i < ARRAY_SIZE(fi->knobs); i++) {
+	for (i = 0; i < fi->nr; i++) {
 		struct iwt_knob *k = &fi->knobs[i];
 
 		if (!k->old[0])
@@ -4056,12 +4092,13 @@ static void iwt_faults_restore(void *ctx)
 /**
  * iwt_faults_setup() - configure failslab, fail_page_alloc, fail_usercopy
  * @test: the running case
+ * @bio: fail_make_request too
  *
  * Through a private debugfs mount, with no kernel command line and no user
  * space; every setting is restored when the case ends. A kernel without
  * the debugfs fault-injection files skips the case.
  */
-static void iwt_faults_setup(struct kunit *test)
+static void iwt_faults_setup(struct kunit *test, bool bio)
 {
 	struct iwt_faults *fi = kunit_kzalloc(test, sizeof(*fi), GFP_KERNEL);
 	struct file_system_type *type;
@@ -4078,12 +4115,17 @@ static void iwt_faults_setup(struct kunit *test)
 	module_put(type->owner);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(fi->mnt), "private debugfs mount: %d",
 			       PTR_ERR_OR_ZERO(fi->mnt));
-	memcpy(fi->knobs, iwt_knobs_init, sizeof(fi->knobs));
+	memcpy(fi->knobs, iwt_knobs_init, sizeof(iwt_knobs_init));
+	fi->nr = ARRAY_SIZE(iwt_knobs_init);
+	if (bio) {
+		memcpy(fi->knobs + fi->nr, iwt_knobs_bio, sizeof(iwt_knobs_bio));
+		fi->nr += ARRAY_SIZE(iwt_knobs_bio);
+	}
 	fi->test = test;
 	fi->ubuf = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
 				 MAP_ANONYMOUS | MAP_PRIVATE, 0);
 	KUNIT_ASSERT_NE(test, fi->ubuf, 0);
-	for (i = 0; i < ARRAY_SIZE(fi->knobs); i++) {
+	for (i = 0; i < fi->nr; i++) {
 		struct iwt_knob *k = &fi->knobs[i];
 
 		err = iwt_knob_io(fi, k->path, k->old, sizeof(k->old) - 1, false);
@@ -4091,12 +4133,12 @@ static void iwt_faults_setup(struct kunit *test)
 			k->old[0] = 0;
 			iwt_faults_restore(fi);
 			kunit_skip(test, "no %s (%d): needs %s", k->path, err,
-				   "FAILSLAB, FAIL_PAGE_ALLOC, FAULT_INJECTION_USERCOPY, FAULT_INJECTION_DEBUG_FS");
+				   "FAILSLAB, FAIL_PAGE_ALLOC, FAULT_INJECTION_USERCOPY, FAULT_INJECTION_DEBUG_FS, and for read errors FAIL_MAKE_REQUEST");
 		}
 		strim(k->old);
 	}
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, iwt_faults_restore, fi), 0);
-	for (i = 0; i < ARRAY_SIZE(fi->knobs); i++)
+	for (i = 0; i < fi->nr; i++)
 		KUNIT_ASSERT_EQ_MSG(test, iwt_knob_io(fi, fi->knobs[i].path,
 						      (char *)fi->knobs[i].value,
 						      strlen(fi->knobs[i].value), true),
@@ -4194,9 +4236,6 @@ static unsigned int iwt_sweep_tail(void)
 /* A sweep that has not converged by then fails. */
 #define IWT_SWEEP_MAX		10000
 
-/* Where the iomap path's punch splits a cached extent, in a fault's trace. */
-#define IWT_ES_REMOVE		"ext4_es_remove_extent"
-
 /**
  * iwt_expect_synced() - data that fsync reported written reads back
  * @fs: the case's filesystem
@@ -4277,7 +4316,7 @@ static void iwt_expect_synced_after(struct iwt_fs *fs, struct file *file,
  * @copy: bytes the buffer lets be copied
  * @suspects: the known issues whose values the step may show (bits of
  *	&enum iwt_ki), tried in order
- * @splits: steps so far whose injected fault was in ext4_es_remove_extent()
+ * @sited: steps so far whose injected fault showed the scenario's site
  * @o: what the step saw
  */
 struct iwt_step {
@@ -4286,7 +4325,7 @@ struct iwt_step {
 	unsigned long ubuf;
 	size_t copy;
 	unsigned long suspects;
-	unsigned int splits;
+	unsigned int sited;
 	struct iwt_obs o;
 };
 
@@ -4392,6 +4431,26 @@ static void iwt_expect_copied(struct iwt_fs *fs, struct file *file, loff_t pos,
 }
 
 /**
+ * iwt_bio_faults() - count the ramdisk's bios as injection points, or not
+ * @fs: the case's filesystem
+ * @on: whether to
+ *
+ * fail_make_request considers only the bios of a device marked
+ * make-it-fail; fail-nth then fails the n-th of all points, bios among
+ * them, in this task only. Off again before fsync: the scenario is about
+ * the reads the write does.
+ */
+static void iwt_bio_faults(struct iwt_fs *fs, bool on)
+{
+#ifdef CONFIG_FAIL_MAKE_REQUEST
+	if (on)
+		bdev_set_flag(fs->sb->s_bdev, BD_MAKE_IT_FAIL);
+	else
+		bdev_clear_flag(fs->sb->s_bdev, BD_MAKE_IT_FAIL);
+#endif
+}
+
+/**
  * iwt_dirty_after() - dirty the blocks past a write's range, unsynced
  * @fs: the case's filesystem
  * @file: the file
@@ -4407,16 +4466,16 @@ static void iwt_dirty_after(struct iwt_fs *fs, struct file *file, loff_t from,
 			    loff_t size)
 {
 	struct kunit *test = fs->test;
+	loff_t lblk = from >> file_inode(file)->i_blkbits;
 	size_t len = size - from;
 
 	KUNIT_ASSERT_EQ_MSG(test, iwt_write(file, iwt_user_buf(test, len, from, 1),
 					    len, from), (ssize_t)len,
 			    "dirtying [%lld, %lld) past the write's range", from, size);
 	if (fs->env->mode->delalloc)
-		KUNIT_ASSERT_EQ_MSG(test, iwt_es_state(fs, file, from >> file_inode(file)->i_blkbits),
-				    IWT_DELAYED,
+		KUNIT_ASSERT_EQ_MSG(test, iwt_es_state(fs, file, lblk), IWT_DELAYED,
 				    "block %lld, dirtied past the write's range, before the write",
-				    from >> file_inode(file)->i_blkbits);
+				    lblk);
 }
 
 /**
@@ -4499,7 +4558,9 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 	iwt_console_clear();
 	level = iwt_traces_off_console(-1);
 	iwt_set_fail_nth(n);
+	iwt_bio_faults(fs, sc->bio_faults);
 	ret = iwt_write(file, st->ubuf, asked, pos);
+	iwt_bio_faults(fs, false);
 	/* From the folios the write went through: look them up before writeback. */
 	kept = iwt_sweep_kept(fs, file, sc, pos, copy, asked);
 	room = iwt_first_folio_room(file->f_mapping, pos, asked);
@@ -4511,8 +4572,8 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 	done = iwt_fail_nth_left() != 0;
 	iwt_set_fail_nth(0);
 	iwt_traces_off_console(level);
-	if (!done && strstr(iwt_console.buf, IWT_ES_REMOVE))
-		st->splits++;
+	if (!done && sc->site && strstr(iwt_console.buf, sc->site))
+		st->sited++;
 	*o = (struct iwt_obs) {
 		.injected = !done,
 		.ret = ret,
@@ -4529,7 +4590,8 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 
 	KUNIT_EXPECT_LE_MSG(test, ret, (ssize_t)copy,
 			    "fail-nth=%u: write returned more than it could copy", n);
-	if (ret < 0 && ret != -ENOMEM && ret != -EFAULT && ret != -ENOSPC)
+	if (ret < 0 && ret != -ENOMEM && ret != -EFAULT && ret != -ENOSPC &&
+	    !(ret == -EIO && sc->bio_faults))
 		KUNIT_FAIL(test, "fail-nth=%u: write returned %zd", n, ret);
 	/* A failed writeback is retried with nothing injected. */
 	if (err) {
@@ -4680,29 +4742,29 @@ static bool iwt_sweep_step(struct iwt_fs *fs, struct iwt_step *st)
 }
 
 /**
- * iwt_expect_split_failed() - the sweep failed the allocation that splits
- *	the delayed extent
+ * iwt_expect_site_failed() - the sweep failed the point its scenario is for
  * @test: the case
  * @env: its mode and geometry, as the writes see them (&iwt_fs.env)
- * @splits: steps whose injected fault was in ext4_es_remove_extent()
+ * @sc: the scenario
+ * @sited: steps whose injected fault showed @sc->site
  *
- * On the iomap path with delalloc, dropping the stale range of a write
- * that ends where dirty blocks begin removes the middle of one cached
- * delayed extent: ext4_es_remove_extent() allocates the extent for the
- * part after the hole, and when that fails retries with __GFP_NOFAIL. The
- * sweep fails each of the write's points once, so it must have failed that
- * one; the step's checks then show the retry left the counters and the
- * neighbours right.
+ * The sweep fails each of the write's points once, so on a path that
+ * reaches the site it must have failed it, and the step's checks then
+ * judged what the error path left. Two such sites: on the iomap path with
+ * delalloc, dropping the stale range of a write that ends where dirty
+ * blocks begin removes the middle of one cached delayed extent, and
+ * ext4_es_remove_extent() allocates for the split (retried with
+ * __GFP_NOFAIL when that fails); and on every path, reading the rest of
+ * the last, partial block of an overwrite (the read's bio fails).
  */
-static void iwt_expect_split_failed(struct kunit *test,
-				    const struct iwt_env *env, unsigned int splits)
+static void iwt_expect_site_failed(struct kunit *test, const struct iwt_env *env,
+				   const struct iwt_scenario *sc, unsigned int sited)
 {
-	kunit_info(test, "%u steps failed an allocation in %s()", splits,
-		   IWT_ES_REMOVE);
-	if (env->mode->delalloc && env->mode->path == IWT_IOMAP)
-		KUNIT_EXPECT_GT_MSG(test, splits, 0U,
-				    "no step of %u passes had its fault in %s() (the punch of the stale range inside a delayed extent)",
-				    IWT_SWEEP_PASSES, IWT_ES_REMOVE);
+	kunit_info(test, "%u steps failed at \"%s\"", sited, sc->site);
+	if (sc->site_paths & iwt_mode_bit(env->mode))
+		KUNIT_EXPECT_GT_MSG(test, sited, 0U,
+				    "no step of %u passes had its fault show \"%s\"",
+				    IWT_SWEEP_PASSES, sc->site);
 }
 
 /*
@@ -4723,7 +4785,7 @@ static void iwt_fail_nth(struct kunit *test)
 	unsigned int bs = c->env.geo->block_size, n, pass, last;
 	struct iwt_step st = { .sc = c->sc, .copy = c->sc->copy(bs) };
 
-	iwt_faults_setup(test);
+	iwt_faults_setup(test, c->sc->bio_faults);
 	st.ubuf = iwt_user_buf(test, st.copy, IWT_POS_BLOCKS * bs, 1);
 	for (pass = 1; pass <= IWT_SWEEP_PASSES; pass++) {
 		if (READ_ONCE(test->status) == KUNIT_FAILURE)
@@ -4741,8 +4803,8 @@ static void iwt_fail_nth(struct kunit *test)
 		KUNIT_EXPECT_LE_MSG(test, n, IWT_SWEEP_MAX, "the sweep did not converge");
 		KUNIT_EXPECT_GT_MSG(test, last, 1U, "injection points reached by the write");
 	}
-	if (c->sc->kind == IWT_BEFORE_DIRTY)
-		iwt_expect_split_failed(test, fs->env, st.splits);
+	if (c->sc->site)
+		iwt_expect_site_failed(test, fs->env, c->sc, st.sited);
 	iwt_unmount(fs);
 	iwt_check_disk(fs);
 	iwt_finish(fs);
