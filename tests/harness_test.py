@@ -385,6 +385,33 @@ def maybe_list(m):
 	      '? iwt_short_write/* convert-loss' in text,
 	      'the debug list excuses only its cases, only the ids it names; '
 	      'a line that matches none is a difference', text)
+	smp_list(m)
+
+
+def smp_list(m):
+	"""On x86_64 the list <tree>-x86_64-smp lets listed cases miss the
+	ids it names, as a debug kernel's list does; on UML it does not apply,
+	nor does the debug list to an x86_64 run."""
+	listed = {'iwt_fail_nth/delalloc/2k/append/full': 'convert-loss',
+		  'iwt_short_write/delalloc/1k': 'efault-extends-size'}
+	run = {c: ('PASS', '') for c in listed}
+	old = m.EXPECTED_DIR
+	with tempfile.TemporaryDirectory() as d:
+		m.EXPECTED_DIR = d
+		for name in ('x', 'x-x86_64'):
+			with open(os.path.join(d, f'{name}.kunit'), 'w') as f:
+				f.write(''.join(f'{c} {i}\n' for c, i in listed.items()))
+		with open(os.path.join(d, 'x-x86_64-smp.kunit'), 'w') as f:
+			f.write('# the reason\niwt_fail_nth/delalloc/* convert-loss\n')
+		with contextlib.redirect_stdout(io.StringIO()) as out:
+			uml = m.report('kunit', 'x', run)[0]
+			smp, met = m.report('kunit', 'x-x86_64', run)
+		m.EXPECTED_DIR = old
+	text = out.getvalue()
+	check(uml == 2 and smp == 1 and met == {'convert-loss not met': 1} and
+	      '- iwt_short_write/delalloc/1k efault-extends-size' in text,
+	      'the x86_64 list excuses only its cases and ids, and only on '
+	      'x86_64', text)
 
 
 def main():
