@@ -4541,6 +4541,7 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 	loff_t after = sc->kind == IWT_BEFORE_DIRTY ? round_up(pos + asked, bs) : size;
 	struct iwt_obs *o = &st->o;
 	bool done, extended = false;
+	bool failed = READ_ONCE(test->status) == KUNIT_FAILURE;
 	unsigned int kept;
 	size_t room;
 	int level;
@@ -4647,6 +4648,10 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 		iwt_sync_and_forget(fs, filler, "filler");
 	snprintf(when, sizeof(when), "once the file is gone, fail-nth=%u", n);
 	iwt_expect_baseline(fs, when);
+	/* The injected fault's report and call trace say where it struck. */
+	if (!failed && READ_ONCE(test->status) == KUNIT_FAILURE)
+		kunit_info(test, "fail-nth=%u failed; the step's console: %.3000s",
+			   n, iwt_console.buf);
 	return done;
 }
 
