@@ -4511,8 +4511,8 @@ static void iwt_expect_dirty_after(struct iwt_fs *fs, struct file *file,
 	for (; fs->env->mode->path == IWT_IOMAP && lblk < from >> bits; lblk++) {
 		st = iwt_es_state(fs, file, lblk);
 		KUNIT_EXPECT_NE_MSG(fs->test, st, IWT_DELAYED,
-				    "block %lld, past the %zd bytes copied at %lld: still delayed, expected the stale range dropped",
-				    lblk, ret, pos);
+				    "block %lld, past what the write at %lld returned (%zd): still delayed, expected the stale range dropped",
+				    lblk, pos, ret);
 	}
 	iwt_set_fail_nth(left);
 }
