@@ -97,6 +97,22 @@ static inline u32 iwt_crc32c(u32 crc, const void *p, size_t len)
 }
 
 /*
+ * How many file error reports (fserror_report()) wait for their work
+ * item, each holding a reference to its inode: an unlinked file they name
+ * is evicted, and its blocks freed, only once they have run. Kernels
+ * without fserror hold no such reference.
+ */
+static inline unsigned int iwt_error_reports_queued(struct super_block *sb)
+{
+#if __has_include(<linux/fserror.h>)
+	/* Biased by one while mounted (fserror_mount()). */
+	return refcount_read(&sb->s_pending_errors) - 1;
+#else
+	return 0;
+#endif
+}
+
+/*
  * The running kernel's version, for the first affected release of each
  * known issue; upstream, the rows name releases and this goes away.
  */
