@@ -1335,7 +1335,7 @@ static void iwt_drain_error_reports(struct iwt_fs *fs, const char *when)
 	if (!queued)
 		return;
 	while (iwt_error_reports_queued(fs->sb) && time_before(jiffies, end))
-		msleep(1);
+		msleep(20);
 	KUNIT_EXPECT_EQ_MSG(fs->test, iwt_error_reports_queued(fs->sb), 0,
 			    "file error reports still queued %u ms %s, expected none",
 			    IWT_REPORTS_MS, when);
