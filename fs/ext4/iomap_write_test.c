@@ -2449,6 +2449,36 @@ enum iwt_then {
 };
 
 /**
+ * struct iwt_site - a point a fail-nth sweep must fail at least once
+ * @what: what the console shows for that step's injected fault: a
+ *	function in its call trace, or the fault's name
+ * @paths: the write paths (IWT_BH_DA, ...) that reach it
+ * @of_mount: @paths are the mount's mode, not the one the writes take
+ *	(ext4_nonda_switch() changes how writes reserve blocks, not how
+ *	writeback converts them)
+ */
+struct iwt_site {
+	const char *what;
+	unsigned int paths;
+	bool of_mount;
+};
+
+/* Sites a scenario can name. */
+#define IWT_SITES		2
+
+/*
+ * The unwritten conversion at I/O completion. With delalloc the
+ * buffer_head path allocates at writeback, unwritten (dioread_nolock, the
+ * default; ext4_should_dioread_nolock() is false without delalloc), and
+ * converts once the I/O is done. brd completes a bio inside
+ * submit_bio(), so the submitter drops the io_end's last reference
+ * (ext4_put_io_end() in ext4_do_writepages()) and the conversion's
+ * allocations are points of the fsync's task, which fail-nth counts.
+ * Every scenario that has writeback allocate reaches it.
+ */
+#define IWT_SITE_CONVERT	{ "ext4_convert_unwritten_io_end_vec", IWT_BH_DA, true }
+
+/**
  * struct iwt_scenario - one short write
  * @name: case-name suffix
  * @kind: where it writes
@@ -2461,10 +2491,8 @@ enum iwt_then {
  * @bio_faults: in a fail-nth sweep, the ramdisk's bios are injection
  *	points too while the write runs (fail_make_request), so reading the
  *	rest of a partially written block can fail
- * @site: in a fail-nth sweep, what the console must show for one step's
- *	injected fault at least (a function in its call trace, or its
- *	name): the sweep reached the point the scenario is there for
- * @site_paths: the write paths (IWT_BH_DA, ...) that reach @site
+ * @sites: in a fail-nth sweep, the points one step at least must fail
+ *	on the paths that reach them (see iwt_site_wanted())
  */
 struct iwt_scenario {
 	const char *name;
@@ -2474,8 +2502,7 @@ struct iwt_scenario {
 	size_t (*skew)(unsigned int bs);
 	enum iwt_then then;
 	bool bio_faults;
-	const char *site;
-	unsigned int site_paths;
+	struct iwt_site sites[IWT_SITES];
 };
 
 static size_t iwt_at_first_byte(unsigned int bs) { return 0; }
@@ -2519,19 +2546,25 @@ static const struct iwt_scenario iwt_scenarios[] = {
 
 /* The writes the fail-nth sweep runs. */
 static const struct iwt_scenario iwt_sweep_scenarios[] = {
-	{ "append/full",	       IWT_APPEND,	   iwt_full },
-	{ "append/fault@mid-block",    IWT_APPEND,	   iwt_at_mid_block },
-	{ "hole/fault@mid-block",      IWT_HOLE_IN_SIZE,   iwt_at_mid_block },
+	{ "append/full",	       IWT_APPEND,	   iwt_full,
+	  .sites = { IWT_SITE_CONVERT } },
+	{ "append/fault@mid-block",    IWT_APPEND,	   iwt_at_mid_block,
+	  .sites = { IWT_SITE_CONVERT } },
+	{ "hole/fault@mid-block",      IWT_HOLE_IN_SIZE,   iwt_at_mid_block,
+	  .sites = { IWT_SITE_CONVERT } },
 	{ "overwrite/full",	       IWT_OVERWRITE,	   iwt_full },
-	{ "unwritten/full",	       IWT_OVER_UNWRITTEN, iwt_full },
-	{ "append/enospc",	       IWT_APPEND,	   iwt_past_room, IWT_NOSPACE },
+	{ "unwritten/full",	       IWT_OVER_UNWRITTEN, iwt_full,
+	  .sites = { IWT_SITE_CONVERT } },
+	{ "append/enospc",	       IWT_APPEND,	   iwt_past_room, IWT_NOSPACE,
+	  .sites = { IWT_SITE_CONVERT } },
 	/* The punch of the stale range splits the delayed extent. */
 	{ "before-dirty/fault@mid-block", IWT_BEFORE_DIRTY, iwt_at_mid_block,
-	  .site = "ext4_es_remove_extent", .site_paths = IWT_IOMAP_DA },
+	  .sites = { { "ext4_es_remove_extent", IWT_IOMAP_DA }, IWT_SITE_CONVERT } },
 	/* Reading the rest of the last, partial block fails. */
 	{ "overwrite/read-error",      IWT_OVERWRITE,	   iwt_full,
-	  .bio_faults = true, .site = "name fail_make_request",
-	  .site_paths = IWT_BH_DA | IWT_BH_NODA | IWT_IOMAP_DA | IWT_IOMAP_NODA },
+	  .bio_faults = true,
+	  .sites = { { "name fail_make_request",
+		       IWT_BH_DA | IWT_BH_NODA | IWT_IOMAP_DA | IWT_IOMAP_NODA } } },
 };
 
 /* Where scenarios write: far enough in for a hole before it. */
@@ -4351,7 +4384,8 @@ static void iwt_expect_synced_after(struct iwt_fs *fs, struct file *file,
  * @copy: bytes the buffer lets be copied
  * @suspects: the known issues whose values the step may show (bits of
  *	&enum iwt_ki), tried in order
- * @sited: steps so far whose injected fault showed the scenario's site
+ * @sited: per site of the scenario, the steps so far whose injected
+ *	fault showed it
  * @o: what the step saw
  */
 struct iwt_step {
@@ -4360,7 +4394,7 @@ struct iwt_step {
 	unsigned long ubuf;
 	size_t copy;
 	unsigned long suspects;
-	unsigned int sited;
+	unsigned int sited[IWT_SITES];
 	struct iwt_obs o;
 };
 
@@ -4577,7 +4611,7 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 	struct iwt_obs *o = &st->o;
 	bool done, extended = false;
 	bool failed = READ_ONCE(test->status) == KUNIT_FAILURE;
-	unsigned int kept;
+	unsigned int kept, i;
 	size_t room;
 	int level;
 	s64 free;
@@ -4608,8 +4642,9 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 	done = iwt_fail_nth_left() != 0;
 	iwt_set_fail_nth(0);
 	iwt_traces_off_console(level);
-	if (!done && sc->site && strstr(iwt_console.buf, sc->site))
-		st->sited++;
+	for (i = 0; !done && i < IWT_SITES && sc->sites[i].what; i++)
+		if (strstr(iwt_console.buf, sc->sites[i].what))
+			st->sited[i]++;
 	*o = (struct iwt_obs) {
 		.injected = !done,
 		.ret = ret,
@@ -4783,32 +4818,54 @@ static bool iwt_sweep_step(struct iwt_fs *fs, struct iwt_step *st)
 
 /*
  * Passes a sweep whose scenario names a site runs at most, until one step
- * has failed there (see iwt_site_wanted()).
+ * has failed at each (see iwt_site_wanted()).
  */
 #define IWT_SITE_PASSES		10
 
 /**
- * iwt_site_wanted() - whether the sweep must fail its scenario's site
- * @env: the case's mode and geometry, as the writes see them (&iwt_fs.env)
- * @sc: the scenario
+ * iwt_site_wanted() - whether the sweep must fail at one of its sites
+ * @fs: the case's filesystem
+ * @site: the site
  *
  * The sweep fails each of the write's points once, so on a path that
- * reaches the site it must fail it, and the step's checks then judge what
- * the error path left. Two such sites: on the iomap path with delalloc,
+ * reaches a site it must fail it, and the step's checks then judge what
+ * the error path left. The sites: on the iomap path with delalloc,
  * dropping the stale range of a write that ends where dirty blocks begin
  * removes the middle of one cached delayed extent, and
  * ext4_es_remove_extent() allocates for the split (retried with
- * __GFP_NOFAIL when that fails); and on every path, reading the rest of
- * the last, partial block of an overwrite (the read's bio fails). As any
- * point can, the site can be stepped over in a pass (see iwt_fail_nth()):
+ * __GFP_NOFAIL when that fails); on every path, reading the rest of the
+ * last, partial block of an overwrite (the read's bio fails); and on the
+ * buffer_head path with delalloc, converting the unwritten blocks that
+ * writeback allocated, at I/O completion (%IWT_SITE_CONVERT). As any
+ * point can, a site can be stepped over in a pass (see iwt_fail_nth()):
  * passes go on, up to %IWT_SITE_PASSES, until a step has failed it.
  *
- * Return: true where a step must fail at @sc->site.
+ * Return: true where a step must fail at @site.
  */
-static bool iwt_site_wanted(const struct iwt_env *env,
-			    const struct iwt_scenario *sc)
+static bool iwt_site_wanted(const struct iwt_fs *fs, const struct iwt_site *site)
 {
-	return sc->site && (sc->site_paths & iwt_mode_bit(env->mode));
+	const struct iwt_env *env = site->of_mount ? fs->mounted : fs->env;
+
+	return site->what && (site->paths & iwt_mode_bit(env->mode));
+}
+
+/**
+ * iwt_sites_missed() - how many wanted sites no step has failed at yet
+ * @fs: the case's filesystem
+ * @st: the sweep's state
+ *
+ * Return: the number of @st's scenario's sites that iwt_site_wanted()
+ * wants and that no step of the passes so far has failed at.
+ */
+static unsigned int iwt_sites_missed(const struct iwt_fs *fs,
+				     const struct iwt_step *st)
+{
+	unsigned int i, missed = 0;
+
+	for (i = 0; i < IWT_SITES; i++)
+		if (iwt_site_wanted(fs, &st->sc->sites[i]) && !st->sited[i])
+			missed++;
+	return missed;
 }
 
 /*
@@ -4821,20 +4878,20 @@ static bool iwt_site_wanted(const struct iwt_env *env,
  * skipped in one pass is reached in the other, so the sweep runs twice and
  * the known issues met are those of both passes; and a pass goes on a few
  * steps past the last point it reached (iwt_sweep_tail()). A sweep whose
- * scenario is there for one site runs more passes until it has failed
- * there (iwt_site_wanted()).
+ * scenario names sites runs more passes until it has failed at each of
+ * them (iwt_site_wanted()).
  */
 static void iwt_fail_nth(struct kunit *test)
 {
 	const struct iwt_case *c = test->param_value;
 	struct iwt_fs *fs = iwt_setup(test, &c->env);
-	unsigned int bs = c->env.geo->block_size, n, pass, last;
+	unsigned int bs = c->env.geo->block_size, n, pass, last, i;
 	struct iwt_step st = { .sc = c->sc, .copy = c->sc->copy(bs) };
 
 	iwt_faults_setup(test, c->sc->bio_faults);
 	st.ubuf = iwt_user_buf(test, st.copy, IWT_POS_BLOCKS * bs, 1);
 	for (pass = 1; pass <= IWT_SWEEP_PASSES ||
-	     (pass <= IWT_SITE_PASSES && !st.sited && iwt_site_wanted(fs->env, c->sc));
+	     (pass <= IWT_SITE_PASSES && iwt_sites_missed(fs, &st));
 	     pass++) {
 		if (READ_ONCE(test->status) == KUNIT_FAILURE)
 			break;
@@ -4851,12 +4908,15 @@ static void iwt_fail_nth(struct kunit *test)
 		KUNIT_EXPECT_LE_MSG(test, n, IWT_SWEEP_MAX, "the sweep did not converge");
 		KUNIT_EXPECT_GT_MSG(test, last, 1U, "injection points reached by the write");
 	}
-	if (c->sc->site)
-		kunit_info(test, "%u steps failed at \"%s\"", st.sited, c->sc->site);
-	if (iwt_site_wanted(fs->env, c->sc) && READ_ONCE(test->status) != KUNIT_FAILURE)
-		KUNIT_EXPECT_GT_MSG(test, st.sited, 0U,
-				    "no step of %u passes had its fault show \"%s\"",
-				    pass - 1, c->sc->site);
+	for (i = 0; i < IWT_SITES && c->sc->sites[i].what; i++) {
+		const struct iwt_site *site = &c->sc->sites[i];
+
+		kunit_info(test, "%u steps failed at \"%s\"", st.sited[i], site->what);
+		if (iwt_site_wanted(fs, site) && READ_ONCE(test->status) != KUNIT_FAILURE)
+			KUNIT_EXPECT_GT_MSG(test, st.sited[i], 0U,
+					    "no step of %u passes had its fault show \"%s\"",
+					    pass - 1, site->what);
+	}
 	iwt_unmount(fs);
 	iwt_check_disk(fs);
 	iwt_finish(fs);
