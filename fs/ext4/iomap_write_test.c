@@ -2168,6 +2168,27 @@ static bool iwt_frames_in(const char *trace, const char *const *frames)
 }
 
 /**
+ * iwt_known_logged() - whether the console holds a row's kernel messages
+ * @k: the row
+ * @console: what the kernel logged
+ *
+ * Return: true when @console holds each of @k's messages that the running
+ * kernel logs (those whose version range it is in), or @k names none.
+ */
+static bool iwt_known_logged(const struct iwt_known *k, const char *console)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(k->messages) && k->messages[i].text; i++)
+		if (iwt_kernel_version() >= k->messages[i].since &&
+		    (!k->messages[i].until ||
+		     iwt_kernel_version() < k->messages[i].until) &&
+		    !strstr(console ?: "", k->messages[i].text))
+			return false;
+	return true;
+}
+
+/**
  * iwt_known_mismatch() - why an outcome is not a row's known issue
  * @k: the row
  * @mode: the case's mount mode
@@ -2183,7 +2204,6 @@ static const char *iwt_known_mismatch(const struct iwt_known *k,
 				      const struct iwt_obs *o)
 {
 	unsigned int path = iwt_mode_bit(mode);
-	unsigned int i;
 
 	if (!(k->paths & path))
 		return "write path not affected";
@@ -2199,12 +2219,8 @@ static const char *iwt_known_mismatch(const struct iwt_known *k,
 		return "values differ from the signature";
 	if (k->frames[0] && !iwt_frames_in(o->console ?: "", k->frames))
 		return "the injected fault's call trace does not show the site";
-	for (i = 0; i < ARRAY_SIZE(k->messages) && k->messages[i].text; i++)
-		if (iwt_kernel_version() >= k->messages[i].since &&
-		    (!k->messages[i].until ||
-		     iwt_kernel_version() < k->messages[i].until) &&
-		    !strstr(o->console ?: "", k->messages[i].text))
-			return "the kernel did not log the issue's message";
+	if (!iwt_known_logged(k, o->console))
+		return "the kernel did not log the issue's message";
 	return NULL;
 }
 
@@ -2456,27 +2472,36 @@ enum iwt_then {
  * @of_mount: @paths are the mount's mode, not the one the writes take
  *	(ext4_nonda_switch() changes how writes reserve blocks, not how
  *	writeback converts them)
+ * @logged: where set, the step must also have logged that row's kernel
+ *	messages (iwt_known_logged()): the fault made the operation fail,
+ *	and did not only hit a point whose failure is retried
  */
 struct iwt_site {
 	const char *what;
 	unsigned int paths;
 	bool of_mount;
+	const struct iwt_known *logged;
 };
 
 /* Sites a scenario can name. */
 #define IWT_SITES		2
 
 /*
- * The unwritten conversion at I/O completion. With delalloc the
+ * A failed unwritten conversion at I/O completion. With delalloc the
  * buffer_head path allocates at writeback, unwritten (dioread_nolock, the
  * default; ext4_should_dioread_nolock() is false without delalloc), and
  * converts once the I/O is done. brd completes a bio inside
  * submit_bio(), so the submitter drops the io_end's last reference
  * (ext4_put_io_end() in ext4_do_writepages()) and the conversion's
  * allocations are points of the fsync's task, which fail-nth counts.
- * Every scenario that has writeback allocate reaches it.
+ * Every scenario that has writeback allocate reaches it. Not every point
+ * under the conversion fails it (the extent-status cache retries a failed
+ * allocation with __GFP_NOFAIL), so the step must also have logged the
+ * failure: the message convert-loss names, which the kernel logs whatever
+ * fsync then returns.
  */
-#define IWT_SITE_CONVERT	{ "ext4_convert_unwritten_io_end_vec", IWT_BH_DA, true }
+#define IWT_SITE_CONVERT	{ "ext4_convert_unwritten_io_end_vec", IWT_BH_DA, true, \
+				  &iwt_known[IWT_KI_CONVERT_LOSS] }
 
 /**
  * struct iwt_scenario - one short write
@@ -4643,7 +4668,9 @@ static bool iwt_sweep_write(struct iwt_fs *fs, struct iwt_step *st)
 	iwt_set_fail_nth(0);
 	iwt_traces_off_console(level);
 	for (i = 0; !done && i < IWT_SITES && sc->sites[i].what; i++)
-		if (strstr(iwt_console.buf, sc->sites[i].what))
+		if (strstr(iwt_console.buf, sc->sites[i].what) &&
+		    (!sc->sites[i].logged ||
+		     iwt_known_logged(sc->sites[i].logged, iwt_console.buf)))
 			st->sited[i]++;
 	*o = (struct iwt_obs) {
 		.injected = !done,
@@ -4911,11 +4938,16 @@ static void iwt_fail_nth(struct kunit *test)
 	for (i = 0; i < IWT_SITES && c->sc->sites[i].what; i++) {
 		const struct iwt_site *site = &c->sc->sites[i];
 
-		kunit_info(test, "%u steps failed at \"%s\"", st.sited[i], site->what);
+		const char *logged = site->logged ? site->logged->id : NULL;
+
+		kunit_info(test, "%u steps failed at \"%s\"%s%s", st.sited[i], site->what,
+			   logged ? " and logged the messages of " : "", logged ?: "");
 		if (iwt_site_wanted(fs, site) && READ_ONCE(test->status) != KUNIT_FAILURE)
 			KUNIT_EXPECT_GT_MSG(test, st.sited[i], 0U,
-					    "no step of %u passes had its fault show \"%s\"",
-					    pass - 1, site->what);
+					    "no step of %u passes had its fault show \"%s\"%s%s",
+					    pass - 1, site->what,
+					    logged ? " and log the messages of " : "",
+					    logged ?: "");
 	}
 	iwt_unmount(fs);
 	iwt_check_disk(fs);
