@@ -2093,10 +2093,12 @@ static const struct iwt_known iwt_known[IWT_KI_NR] = {
 		/*
 		 * 7.2 and later say "potential data loss!" (ext4_end_io_end());
 		 * 6.12's ext4_put_io_end() does not reach that message, and
-		 * only ext4_convert_unwritten_extents()' warning tells.
+		 * only ext4_convert_unwritten_extents()' warning tells: its
+		 * text, not the function's name, which the fault's call trace
+		 * holds as well.
 		 */
 		.messages = {
-			{ "ext4_convert_unwritten_extents", KERNEL_VERSION(6, 12, 0),
+			{ "ext4_ext_map_blocks returned", KERNEL_VERSION(6, 12, 0),
 			  KERNEL_VERSION(7, 2, 0) },
 			{ "potential data loss!", KERNEL_VERSION(7, 2, 0) },
 		},
@@ -5835,6 +5837,11 @@ static void iwt_race(struct kunit *test)
 	"EXT4-fs warning (device ram0): ext4_convert_unwritten_extents:5071: " \
 	"inode #12: block 8: len 4: ext4_ext_map_blocks returned -12\n" \
 	"EXT4-fs (ram0): failed to convert unwritten extents to written extents -- potential data loss!  (inode 12, error -12)"
+/* The call trace of a fault injected under the conversion, alone. */
+#define IWT_TRACE_CONVERT \
+	" ext4_ext_map_blocks+0x2c4/0x1a40\n ext4_map_blocks+0x1b0/0x6c0\n" \
+	" ext4_convert_unwritten_extents+0x11c/0x260\n" \
+	" ext4_convert_unwritten_io_end_vec+0x74/0x120\n ext4_put_io_end+0x5c/0xb0\n"
 #define IWT_MSG_WB_ENOMEM \
 	"EXT4-fs (ram0): " IWT_MSG_DA_FAILED " for inode 12 " \
 	"at logical offset 8 with max blocks 4 with error 12\n" \
@@ -5934,6 +5941,8 @@ static const struct iwt_sig_case iwt_sig_cases[] = {
 	  IWT_LOSS_OBS(IWT_MSG_CONVERT_LOSS, BIT(IWT_UNWRITTEN)), true },
 	{ "convert-loss/no-message", IWT_KI_CONVERT_LOSS, 0, 2, false,
 	  IWT_LOSS_OBS("", BIT(IWT_UNWRITTEN)), false },
+	{ "convert-loss/trace-only", IWT_KI_CONVERT_LOSS, 0, 2, false,
+	  IWT_LOSS_OBS(IWT_TRACE_CONVERT, BIT(IWT_UNWRITTEN)), false },
 	{ "convert-loss/a-hole-inside", IWT_KI_CONVERT_LOSS, 0, 2, false,
 	  IWT_LOSS_OBS(IWT_MSG_CONVERT_LOSS, BIT(IWT_UNWRITTEN) | BIT(IWT_HOLE)), false },
 	{ "stale-tail/poison", IWT_KI_STALE_TAIL, 2, 0, false,
